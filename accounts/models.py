@@ -1,0 +1,1 @@
+# Customer records arrive with account creation; lookups are kept as audit records.

@@ -1,0 +1,17 @@
+from django.http import HttpRequest
+
+from portal import roles
+
+
+def navigation(request: HttpRequest) -> dict:
+    """What the navigation shows: only what the user's role may use."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "nav": {
+            "lookup": roles.is_rep(user) or roles.is_manager(user),
+            "admin": user.is_staff,
+        },
+        "user_roles": sorted(roles.roles_of(user)),
+    }

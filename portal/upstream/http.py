@@ -1,0 +1,235 @@
+"""The one place that sends HTTP to the carrier: pooled sessions, timeouts, audit, typed errors."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import requests
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from requests.adapters import HTTPAdapter
+
+from portal.audit.models import AuditRecord, Outcome
+from portal.upstream import errors
+from portal.upstream.redaction import redact_body_text, redact_data, redact_headers
+
+logger = logging.getLogger("portal.upstream")
+
+
+@dataclass(frozen=True)
+class Api:
+    """One of the carrier's APIs: its name in audit records and its base URL setting."""
+
+    name: str
+    base_url_setting: str
+
+    def url(self, path: str) -> str:
+        return getattr(settings, self.base_url_setting).rstrip("/") + path
+
+
+ACCOUNTS = Api("accounts", "CARRIER_ACCOUNTS_URL")
+SEARCH = Api("search", "CARRIER_SEARCH_URL")
+BULK = Api("bulk", "CARRIER_BULK_URL")
+ORDERS = Api("orders", "CARRIER_ORDERS_URL")
+
+
+@dataclass
+class Call:
+    """Everything needed to send one request and to audit it."""
+
+    api: Api
+    action: str
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any = None
+    actor: Any = None
+    idempotency_key: str = ""
+    trace_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    attempt: int = 1
+    subject: str = ""
+    related: models.Model | None = None
+    read_timeout: float | None = None
+    # Statuses that mean "the carrier looked and found nothing": audited as such, not errors.
+    not_found_statuses: tuple[int, ...] = ()
+
+
+@dataclass
+class Response:
+    status: int
+    data: Any
+    result: Any
+    audit: AuditRecord
+
+
+_sessions: dict[tuple[int, str], requests.Session] = {}
+_sessions_lock = threading.Lock()
+
+
+def session_for(api: Api) -> requests.Session:
+    """A pooled session per API and per process (never shared across a fork)."""
+    key = (os.getpid(), api.name)
+    session = _sessions.get(key)
+    if session is None:
+        with _sessions_lock:
+            session = _sessions.get(key)
+            if session is None:
+                session = requests.Session()
+                adapter = HTTPAdapter(
+                    pool_connections=2, pool_maxsize=settings.UPSTREAM_POOL_SIZE, max_retries=0
+                )
+                session.mount("http://", adapter)
+                session.mount("https://", adapter)
+                _sessions[key] = session
+    return session
+
+
+def new_trace_id() -> str:
+    return str(uuid.uuid4())
+
+
+def send(call: Call, parse: Callable[[Any], Any] = lambda data: data) -> Response:
+    """Send one request, audit it, and return the parsed answer or raise a typed error.
+
+    `parse` turns the decoded JSON into the caller's result; it raises MalformedResponse when
+    the shape is wrong, so the audit record says so.
+    """
+    url = call.api.url(call.path)
+    timeout = (
+        settings.UPSTREAM_CONNECT_TIMEOUT,
+        call.read_timeout or settings.UPSTREAM_READ_TIMEOUT,
+    )
+    started = time.monotonic()
+    try:
+        http_response = session_for(call.api).request(
+            call.method,
+            url,
+            json=call.body,
+            headers=call.headers,
+            timeout=timeout,
+            allow_redirects=False,
+        )
+        text = http_response.text
+    except requests.ConnectTimeout as exc:
+        failure = errors.Unreachable(f"connect timeout: {exc.__class__.__name__}")
+        raise _fail(call, url, started, None, "", Outcome.UNREACHABLE, failure) from exc
+    except requests.Timeout as exc:
+        failure = errors.UpstreamTimeout(f"no answer within {timeout[1]:g} s: {type(exc).__name__}")
+        raise _fail(call, url, started, None, "", Outcome.TIMEOUT, failure) from exc
+    except requests.ConnectionError as exc:
+        failure = errors.Unreachable(f"connection failed: {type(exc).__name__}")
+        raise _fail(call, url, started, None, "", Outcome.UNREACHABLE, failure) from exc
+    except requests.RequestException as exc:
+        failure = errors.Unreachable(f"request failed: {type(exc).__name__}")
+        raise _fail(call, url, started, None, "", Outcome.UNREACHABLE, failure) from exc
+
+    status = http_response.status_code
+    if status in call.not_found_statuses:
+        audit = _audit(call, url, started, status, text, Outcome.NOT_FOUND, "")
+        return Response(status=status, data=_json_or_none(text), result=None, audit=audit)
+    if status == 408 or status == 429 or status >= 500:
+        failure = errors.TransientError(
+            f"HTTP {status}: {_message_from(text)}",
+            status=status,
+            retry_after=parse_retry_after(http_response.headers.get("Retry-After")),
+        )
+        raise _fail(call, url, started, status, text, Outcome.TRANSIENT, failure)
+    if not 200 <= status < 300:
+        failure = errors.PermanentError(_message_from(text), status=status)
+        raise _fail(call, url, started, status, text, Outcome.REJECTED, failure)
+
+    try:
+        data = http_response.json()
+        result = parse(data)
+    except (ValueError, errors.MalformedResponse) as exc:
+        detail = exc.detail if isinstance(exc, errors.MalformedResponse) else "body is not JSON"
+        failure = errors.MalformedResponse(detail, status=status)
+        raise _fail(call, url, started, status, text, Outcome.MALFORMED, failure) from exc
+    audit = _audit(call, url, started, status, text, Outcome.OK, "")
+    return Response(status=status, data=data, result=result, audit=audit)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Retry-After in seconds, from either of its two forms."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - timezone.now()).total_seconds())
+    except (TypeError, ValueError):
+        return None
+
+
+def _fail(call, url, started, status, text, outcome, failure: errors.UpstreamError):
+    """Audit a failed call and hand back its error for the caller to raise."""
+    failure.audit = _audit(call, url, started, status, text, outcome, failure.detail)
+    failure.status = status
+    return failure
+
+
+def _audit(call: Call, url, started, status, text, outcome, error: str) -> AuditRecord:
+    duration_ms = round((time.monotonic() - started) * 1000)
+    logger.info(
+        "%s %s %s %s -> %s %s in %d ms (attempt %d, trace %s)",
+        call.api.name,
+        call.action,
+        call.method,
+        url,
+        status if status is not None else "-",
+        outcome,
+        duration_ms,
+        call.attempt,
+        call.trace_id,
+    )
+    related = call.related
+    return AuditRecord.objects.create(
+        actor=call.actor if getattr(call.actor, "is_authenticated", False) else None,
+        action=call.action,
+        api=call.api.name,
+        method=call.method,
+        url=url,
+        request_headers=redact_headers(call.headers),
+        request_body=redact_data(call.body),
+        response_status=status,
+        response_body=redact_body_text(text) if text else "",
+        duration_ms=duration_ms,
+        attempt=call.attempt,
+        outcome=outcome,
+        error=error[:500],
+        idempotency_key=call.idempotency_key,
+        trace_id=call.trace_id,
+        subject=call.subject[:300],
+        related_type=related._meta.label_lower if related is not None else "",
+        related_id=str(related.pk) if related is not None else "",
+    )
+
+
+def _json_or_none(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _message_from(text: str) -> str:
+    """The carrier's own words for an error, if its body has any; never the whole body."""
+    data = _json_or_none(text)
+    if isinstance(data, dict):
+        for key in ("message", "error_description", "error", "detail", "description"):
+            value = data.get(key)
+            if isinstance(value, str) and value.strip():
+                return value.strip()[:300]
+    return "no reason given"

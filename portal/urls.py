@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+
+from portal import views
+
+admin.site.site_header = "Partner Sales Portal — operations"
+admin.site.site_title = "Partner Sales Portal admin"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path(
+        "login/",
+        login_not_required(auth_views.LoginView.as_view(redirect_authenticated_user=True)),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("health/", views.health, name="health"),
+    path("accounts/", include("accounts.urls")),
+    path("admin/", admin.site.urls),
+]
