@@ -1,6 +1,6 @@
 from django import forms
 
-from accounts.validators import collapse_spaces, normalize_state, normalize_zip
+from accounts.validators import collapse_spaces, digits_only, normalize_state, normalize_zip
 from portal.upstream.accounts import LookupQuery
 
 COUNTRY_CHOICES = [("US", "United States")]
@@ -53,3 +53,113 @@ def lookup_subject(query: LookupQuery) -> str:
             query.zip_code[:5],
         ]
     )
+
+
+FLAG_CHOICES = [("N", "N — no"), ("Y", "Y — yes")]
+
+
+class CustomerAccountForm(forms.Form):
+    """Create Customer Account: every field of the contract, normalised as the carrier wants it."""
+
+    name = forms.CharField(label="Account name", max_length=120)
+    street1 = forms.CharField(label="Street", max_length=120)
+    street2 = forms.CharField(label="Street, line 2", max_length=120, required=False)
+    city = forms.CharField(label="City", max_length=80)
+    state = forms.CharField(label="State", max_length=30)
+    post_code = forms.CharField(label="ZIP", max_length=10)
+    country = forms.ChoiceField(label="Country", choices=COUNTRY_CHOICES, initial="US")
+    phone_number = forms.CharField(label="Phone number", max_length=20)
+    location_name = forms.CharField(label="Location name", max_length=120, required=False)
+    duns_site_id = forms.CharField(label="DUNS site id", max_length=11, required=False)
+    account_source_code = forms.CharField(label="Account source code", max_length=40)
+    mobility_sub_segment = forms.CharField(
+        label="Mobility sub-segment", max_length=80, required=False
+    )
+    id_position = forms.CharField(label="Id position", max_length=10, required=False)
+    channel_ind = forms.ChoiceField(label="Channel indicator", choices=FLAG_CHOICES)
+    svid = forms.CharField(label="SVID", max_length=40, required=False)
+    svid_name = forms.CharField(label="SVID name", max_length=120, required=False)
+    complex_product_ind = forms.ChoiceField(label="Complex product", choices=FLAG_CHOICES)
+    number_of_employees = forms.IntegerField(
+        label="Number of employees",
+        min_value=1,
+        error_messages={"min_value": "At least 1 employee."},
+    )
+    override_reason = forms.CharField(
+        label="Why create it although the lookup found matches?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=1000,
+    )
+    # Generated when the form is shown: a double submit sends the same x-transaction-id.
+    transaction_id = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, needs_reason: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.needs_reason = needs_reason
+        self.fields["override_reason"].required = needs_reason
+
+    def clean_name(self) -> str:
+        name = collapse_spaces(self.cleaned_data["name"])
+        if len(name) < 3:
+            raise forms.ValidationError("Type at least 3 characters of the name.")
+        return name
+
+    def clean_city(self) -> str:
+        return collapse_spaces(self.cleaned_data["city"])
+
+    def clean_state(self) -> str:
+        return normalize_state(self.cleaned_data["state"])
+
+    def clean_post_code(self) -> str:
+        return normalize_zip(self.cleaned_data["post_code"])
+
+    def clean_phone_number(self) -> str:
+        return digits_only(self.cleaned_data["phone_number"], 10, "phone")
+
+    def clean_duns_site_id(self) -> str:
+        value = self.cleaned_data["duns_site_id"]
+        return digits_only(value, 9, "duns") if value else ""
+
+    def clean_override_reason(self) -> str:
+        reason = self.cleaned_data["override_reason"].strip()
+        if self.needs_reason and len(reason) < 10:
+            raise forms.ValidationError("Say in a sentence why the matches are not this customer.")
+        return reason
+
+    def lookup_query(self) -> LookupQuery:
+        """The lookup this creation must follow: same name, city, state and ZIP."""
+        data = self.cleaned_data
+        return LookupQuery(
+            account_name=data["name"],
+            street=data["street1"],
+            city=data["city"],
+            state=data["state"],
+            zip_code=data["post_code"],
+            country=data["country"],
+        )
+
+    def carrier_body(self, attuid: str) -> dict:
+        """The request body exactly as the contract names it."""
+        data = self.cleaned_data
+        return {
+            "country": data["country"],
+            "name": data["name"],
+            "street1": data["street1"],
+            "street2": data["street2"],
+            "city": data["city"],
+            "state": data["state"],
+            "postCode": data["post_code"],
+            "accountSourceCode": data["account_source_code"],
+            "locationName": data["location_name"],
+            "phoneNumber": data["phone_number"],
+            "dunsSiteId": data["duns_site_id"],
+            "mobilitySubSegment": data["mobility_sub_segment"],
+            "attuid": attuid,
+            "idPosition": data["id_position"],
+            "channelInd": data["channel_ind"],
+            "svid": data["svid"],
+            "svidName": data["svid_name"],
+            "complexProductInd": data["complex_product_ind"],
+            "numberOfEmployees": data["number_of_employees"],
+        }

@@ -5,4 +5,7 @@ from accounts import views
 app_name = "accounts"
 urlpatterns = [
     path("lookup/", views.lookup, name="lookup"),
+    path("customers/", views.customer_list, name="customers"),
+    path("customers/new/", views.create_customer, name="create"),
+    path("customers/<int:pk>/", views.customer_detail, name="customer"),
 ]

@@ -44,3 +44,14 @@ def normalize_zip(value: str) -> str:
         raise ValidationError("Use a 5-digit ZIP or ZIP+4, e.g. 75075 or 75075-1234.", code="zip")
     five, four = match.groups()
     return f"{five}-{four}" if four else five
+
+
+def digits_only(value: str, length: int, label: str) -> str:
+    """'(770) 331-6389' -> '7703316389' when it has exactly `length` digits."""
+    digits = re.sub(r"[\s().+-]", "", value)
+    if label == "phone" and len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]  # a leading country code is not part of a US number
+    if not digits.isdigit() or len(digits) != length:
+        raise ValidationError(f"Enter {length} digits.", code=label)
+    return digits
+

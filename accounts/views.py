@@ -1,13 +1,19 @@
+import uuid
+from urllib.parse import urlencode
+
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.views.decorators.http import require_http_methods
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
-from accounts.forms import LookupForm
-from accounts.services import run_lookup
+from accounts.forms import CustomerAccountForm, LookupForm
+from accounts.models import Customer
+from accounts.services import Permit, creation_permit, request_customer_account, run_lookup
 from portal.decorators import role_required
-from portal.roles import MANAGER, SALES_REP
+from portal.roles import MANAGER, OPS, SALES_REP
 
 
 @require_http_methods(["GET", "POST"])
@@ -24,6 +30,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
         "fields": _fields_with_errors(form, data, quiet=bool(request.htmx)),
         "outcome": outcome,
         "submitted": submitted,
+        "create_query": urlencode(form.cleaned_data) if outcome else "",
     }
     if request.htmx:
         # The results, plus each field's error swapped in place so typing never loses focus.
@@ -43,3 +50,85 @@ def _fields_with_errors(form: LookupForm, data, *, quiet: bool) -> list[tuple]:
             errors = None
         shown.append((field, errors[0] if errors else ""))
     return shown
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(SALES_REP, MANAGER)
+def create_customer(request: HttpRequest) -> HttpResponse:
+    """Create Customer Account, only after this rep's lookup of the same customer found none."""
+    if request.method == "POST":
+        form = CustomerAccountForm(
+            request.POST, needs_reason=request.POST.get("needs_reason") == "1"
+        )
+        if form.is_valid():
+            permit = creation_permit(request.user, form.lookup_query())
+            if permit is Permit.NO_LOOKUP:
+                return _look_first(request, form.lookup_query())
+            if permit is Permit.MATCHES and not form.cleaned_data["override_reason"]:
+                form.needs_reason = True
+                form.add_error("override_reason", "The lookup found matches: say why this is new.")
+            else:
+                customer = request_customer_account(form, request.user)
+                return redirect("accounts:customer", pk=customer.pk)
+        return render(request, "accounts/create.html", {"form": form}, status=400)
+
+    lookup = LookupForm(request.GET)
+    if not lookup.is_valid():
+        return _look_first(request, None)
+    query = lookup.to_query()
+    permit = creation_permit(request.user, query)
+    if permit is Permit.NO_LOOKUP:
+        return _look_first(request, query)
+    initial = {
+        "name": query.account_name,
+        "street1": query.street,
+        "city": query.city,
+        "state": query.state,
+        "post_code": query.zip_code,
+        "country": query.country,
+        "transaction_id": uuid.uuid4(),
+        "channel_ind": "N",
+        "complex_product_ind": "N",
+    }
+    form = CustomerAccountForm(initial=initial, needs_reason=permit is Permit.MATCHES)
+    return render(request, "accounts/create.html", {"form": form})
+
+
+def _look_first(request: HttpRequest, query) -> HttpResponse:
+    """Explain the rule and link to the lookup, prefilled when we know the customer."""
+    params = {}
+    if query is not None:
+        params = {
+            "account_name": query.account_name,
+            "street": query.street,
+            "city": query.city,
+            "state": query.state,
+            "zip_code": query.zip_code,
+            "country": query.country,
+        }
+    lookup_url = reverse("accounts:lookup") + ("?" + urlencode(params) if params else "")
+    return render(request, "accounts/look_first.html", {"lookup_url": lookup_url}, status=403)
+
+
+@require_GET
+@role_required(SALES_REP, MANAGER, OPS)
+def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The request's status; polls by htmx until the carrier's answer is settled."""
+    customer = get_object_or_404(
+        Customer.objects.for_user(request.user).select_related("submission", "created_by"), pk=pk
+    )
+    if request.htmx:
+        response = render(request, "accounts/customer.html#status", {"customer": customer})
+        if customer.is_settled:
+            response.status_code = 286  # htmx: stop polling
+        return response
+    return render(request, "accounts/customer.html", {"customer": customer})
+
+
+@require_GET
+@role_required(SALES_REP, MANAGER, OPS)
+def customer_list(request: HttpRequest) -> HttpResponse:
+    """My customers (a rep), the team's (a manager), everyone's (ops)."""
+    customers = Customer.objects.for_user(request.user).select_related("submission", "created_by")
+    page = Paginator(customers, 25).get_page(request.GET.get("page"))
+    return render(request, "accounts/customers.html", {"page": page})

@@ -18,3 +18,8 @@ def schedule_periodic_tasks(sender: Celery, **kwargs) -> None:
         sender.signature("portal.tasks.record_worker_heartbeat"),
         name="worker heartbeat",
     )
+    sender.add_periodic_task(
+        settings.SUBMISSION_SWEEP_SECONDS,
+        sender.signature("portal.submissions.sweep"),
+        name="submission sweeper",
+    )

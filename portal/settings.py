@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "portal",
     "portal.audit",
+    "portal.submissions",
     "accounts",
     "orders",
 ]
@@ -178,6 +179,15 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 WORKER_HEARTBEAT_SECONDS = env.int("WORKER_HEARTBEAT_SECONDS", default=15)
+
+# Upstream writes (portal.submissions): attempts, backoff, the in-flight lease, the sweeper.
+SUBMISSION_MAX_ATTEMPTS = env.int("SUBMISSION_MAX_ATTEMPTS", default=5)
+SUBMISSION_BACKOFF_BASE_SECONDS = env.float("SUBMISSION_BACKOFF_BASE_SECONDS", default=2.0)
+SUBMISSION_BACKOFF_CAP_SECONDS = env.float("SUBMISSION_BACKOFF_CAP_SECONDS", default=300.0)
+# Longer than connect + read timeout: a live attempt is never taken back.
+SUBMISSION_LEASE_SECONDS = env.float("SUBMISSION_LEASE_SECONDS", default=120.0)
+SUBMISSION_SWEEP_SECONDS = env.float("SUBMISSION_SWEEP_SECONDS", default=15.0)
+SUBMISSION_SWEEP_GRACE_SECONDS = env.float("SUBMISSION_SWEEP_GRACE_SECONDS", default=30.0)
 
 # The carrier. Each API's path is appended to its base URL exactly as the contract writes it.
 SANDBOX_URL = env.str("SANDBOX_URL", default="http://127.0.0.1:8100")

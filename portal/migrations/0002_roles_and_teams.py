@@ -12,6 +12,7 @@ OPS_PERMISSIONS = [
     ("portal", "profile", ["view", "add", "change"]),
     ("portal", "workerheartbeat", ["view"]),
     ("audit", "auditrecord", ["view"]),
+    ("submissions", "submission", ["view", "change"]),
 ]
 MANAGER_PERMISSIONS = [("audit", "auditrecord", ["view"])]
 
@@ -48,6 +49,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("portal", "0001_initial"),
         ("audit", "0001_initial"),
+        ("submissions", "0001_initial"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
     ]

@@ -105,7 +105,13 @@ def _lookup_once(body: dict, *, actor, subject: str, attempt: int) -> LookupResu
 
 
 def create_customer_account(
-    body: dict, *, transaction_id: str, actor=None, attempt: int = 1, related=None
+    body: dict,
+    *,
+    transaction_id: str,
+    actor=None,
+    attempt: int = 1,
+    related=None,
+    subject: str = "",
 ):
     """Create an end-customer account; `transaction_id` is the idempotency key, kept on retry."""
     trace_id = new_trace_id()
@@ -121,6 +127,7 @@ def create_customer_account(
         trace_id=trace_id,
         attempt=attempt,
         related=related,
+        subject=subject,
     )
     return send(call, parse=parse_created_organization)
 

@@ -1,0 +1,42 @@
+"""Account creation as a kind of submission: how it is sent, what its outcome changes."""
+
+from accounts.models import Customer
+from accounts.services import ACCOUNT_CREATE
+from portal.submissions.services import Handler, register
+from portal.upstream import accounts as accounts_api
+
+
+def send(submission):
+    customer = submission.customer
+    return accounts_api.create_customer_account(
+        submission.payload,
+        transaction_id=submission.idempotency_key,
+        actor=submission.created_by,
+        attempt=submission.attempts,
+        related=customer,
+        subject=f"override reason: {customer.override_reason}" if customer.override_reason else "",
+    )
+
+
+def succeeded(submission, response) -> None:
+    created = response.result
+    submission.customer.mark_created(created.user_friendly_id, created.id, created.status)
+
+
+def rejected(submission, failure) -> None:
+    submission.customer.mark_unsuccessful(Customer.State.REJECTED, failure.detail)
+
+
+def failed(submission, failure) -> None:
+    detail = failure.detail if failure else "no answer"
+    submission.customer.mark_unsuccessful(Customer.State.FAILED, detail)
+
+
+def cancelled(submission) -> None:
+    submission.customer.mark_unsuccessful(Customer.State.CANCELLED, "Cancelled before sending.")
+
+
+register(
+    ACCOUNT_CREATE,
+    Handler(send=send, succeeded=succeeded, rejected=rejected, failed=failed, cancelled=cancelled),
+)

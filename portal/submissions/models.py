@@ -1,0 +1,95 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Status(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    IN_FLIGHT = "in_flight", "In flight"
+    RETRYING = "retrying", "Retrying"
+    SUCCEEDED = "succeeded", "Succeeded"
+    REJECTED = "rejected", "Rejected"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+TERMINAL = frozenset({Status.SUCCEEDED, Status.REJECTED, Status.FAILED, Status.CANCELLED})
+# A worker may claim these once their time has come.
+CLAIMABLE = (Status.QUEUED, Status.RETRYING)
+
+
+class SubmissionQuerySet(models.QuerySet):
+    def for_user(self, user) -> "SubmissionQuerySet":
+        """Ops see all; a manager their team's; a rep only their own."""
+        from portal import roles
+
+        if user.is_superuser or roles.is_ops(user):
+            return self
+        if roles.is_manager(user):
+            team_id = getattr(getattr(user, "profile", None), "team_id", None)
+            return self.filter(created_by__profile__team_id=team_id) if team_id else self.none()
+        return self.filter(created_by=user)
+
+    def due(self, now=None) -> "SubmissionQuerySet":
+        return self.filter(status__in=CLAIMABLE, next_attempt_at__lte=now or timezone.now())
+
+
+class Submission(models.Model):
+    """One upstream write, durable from the moment the business object is saved.
+
+    The database is the source of truth; a Celery message only says "look at row N now".
+    """
+
+    kind = models.CharField(max_length=32)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    # Sent on every attempt (x-transaction-id, X-ATT-MessageId, a batch's key): never changes.
+    idempotency_key = models.CharField(max_length=100)
+    payload = models.JSONField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    max_attempts = models.PositiveSmallIntegerField()
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    last_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    result = models.JSONField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="submissions",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SubmissionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "idempotency_key"], name="submission_unique_key_per_kind"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="submission_due"),
+            models.Index(fields=["status", "lease_expires_at"], name="submission_lease"),
+            models.Index(fields=["created_by", "created_at"], name="submission_owner"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} ({self.get_status_display()})"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL
+
+    @property
+    def waiting_seconds(self) -> float:
+        return max(0.0, (timezone.now() - self.created_at).total_seconds())
+
+    def lease_deadline(self) -> timezone.datetime:
+        return timezone.now() + timedelta(seconds=settings.SUBMISSION_LEASE_SECONDS)

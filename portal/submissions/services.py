@@ -1,0 +1,253 @@
+"""The one mechanism for upstream writes: claim, send, retry with backoff, sweep what was lost.
+
+Each kind of write (account creation, care order, bulk batch) registers a Handler that knows
+how to send its frozen payload and what to do with the outcome. Everything else is shared.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from portal.submissions.models import CLAIMABLE, Status, Submission
+from portal.upstream import errors
+from portal.upstream.http import Response
+from portal.upstream.redaction import redact_data
+
+logger = logging.getLogger("portal.submissions")
+
+
+def _nothing(*args) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Handler:
+    """How one kind of submission is sent, and what its outcome does to the business object.
+
+    The outcome callbacks run in the same transaction as the submission's final status.
+    """
+
+    send: Callable[[Submission], Response]
+    succeeded: Callable[[Submission, Response], None] = _nothing
+    rejected: Callable[[Submission, errors.UpstreamError], None] = _nothing
+    failed: Callable[[Submission, errors.UpstreamError | None], None] = _nothing
+    cancelled: Callable[[Submission], None] = _nothing
+    # Called when an attempt starts and when it ends in a retry, to mirror progress.
+    progressed: Callable[[Submission], None] = _nothing
+
+
+_handlers: dict[str, Handler] = {}
+
+
+def register(kind: str, handler: Handler) -> None:
+    _handlers[kind] = handler
+
+
+def handler_for(kind: str) -> Handler:
+    return _handlers[kind]
+
+
+def create_submission(
+    kind: str, *, payload: dict, idempotency_key: str, created_by=None
+) -> Submission:
+    """Save a queued submission. Call inside the business object's transaction."""
+    submission = Submission.objects.create(
+        kind=kind,
+        payload=payload,
+        idempotency_key=idempotency_key,
+        created_by=created_by,
+        max_attempts=settings.SUBMISSION_MAX_ATTEMPTS,
+    )
+    transaction.on_commit(lambda: enqueue(submission.pk))
+    return submission
+
+
+def enqueue(submission_id: int, countdown: float | None = None) -> None:
+    """Ring the doorbell. If the broker is down, the sweeper rings it later."""
+    from portal.submissions.tasks import process_submission
+
+    try:
+        process_submission.apply_async((submission_id,), countdown=countdown)
+    except Exception:  # noqa: BLE001 - the row is durable; losing the message loses nothing
+        logger.warning("could not enqueue submission %s; the sweeper will", submission_id)
+
+
+def claim(submission_id: int) -> Submission | None:
+    """Take the row for one attempt, atomically; None if it is not ours to take now."""
+    now = timezone.now()
+    taken = Submission.objects.filter(
+        pk=submission_id, status__in=CLAIMABLE, next_attempt_at__lte=now
+    ).update(
+        status=Status.IN_FLIGHT,
+        attempts=F("attempts") + 1,
+        lease_expires_at=now + timedelta(seconds=settings.SUBMISSION_LEASE_SECONDS),
+        updated_at=now,
+    )
+    return Submission.objects.get(pk=submission_id) if taken else None
+
+
+def process(submission_id: int) -> str | None:
+    """One attempt at a submission. Returns its status afterwards, or None if not claimed."""
+    submission = claim(submission_id)
+    if submission is None:
+        return None
+    handler = handler_for(submission.kind)
+    handler.progressed(submission)
+    try:
+        response = handler.send(submission)
+    except errors.UpstreamError as failure:
+        return _after_failure(submission, handler, failure)
+    except Exception as exc:
+        # A bug of ours must not strand the row in flight; it retries, then fails for ops.
+        logger.exception("submission %s: unexpected error", submission.pk)
+        failure = errors.TransientError(f"portal error: {type(exc).__name__}")
+        return _after_failure(submission, handler, failure)
+    _finish(
+        submission,
+        Status.SUCCEEDED,
+        lambda: handler.succeeded(submission, response),
+        result=redact_data(response.data),
+        last_status=response.status,
+        last_error="",
+    )
+    return Status.SUCCEEDED
+
+
+def _after_failure(submission: Submission, handler: Handler, failure: errors.UpstreamError):
+    detail = failure.detail[:500]
+    if not failure.transient:
+        _finish(
+            submission,
+            Status.REJECTED,
+            lambda: handler.rejected(submission, failure),
+            last_status=failure.status,
+            last_error=detail,
+        )
+        return Status.REJECTED
+    if submission.attempts >= submission.max_attempts:
+        logger.error(
+            "submission %s (%s) failed after %d attempts: %s",
+            submission.pk,
+            submission.kind,
+            submission.attempts,
+            detail,
+        )
+        _finish(
+            submission,
+            Status.FAILED,
+            lambda: handler.failed(submission, failure),
+            last_status=failure.status,
+            last_error=detail,
+        )
+        return Status.FAILED
+    delay = backoff_delay(submission.attempts, failure.retry_after)
+    with transaction.atomic():
+        moved = _still_ours(submission).update(
+            status=Status.RETRYING,
+            next_attempt_at=timezone.now() + timedelta(seconds=delay),
+            lease_expires_at=None,
+            last_status=failure.status,
+            last_error=detail,
+            updated_at=timezone.now(),
+        )
+        if moved:
+            submission.refresh_from_db()
+            handler.progressed(submission)
+            transaction.on_commit(lambda: enqueue(submission.pk, countdown=delay))
+    return Status.RETRYING
+
+
+def backoff_delay(attempts_made: int, retry_after: float | None = None) -> float:
+    """Exponential backoff with full jitter; never sooner than the carrier's Retry-After."""
+    ceiling = min(
+        settings.SUBMISSION_BACKOFF_CAP_SECONDS,
+        settings.SUBMISSION_BACKOFF_BASE_SECONDS * 2 ** (attempts_made - 1),
+    )
+    delay = random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not cryptography
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, settings.SUBMISSION_BACKOFF_CAP_SECONDS))
+    return delay
+
+
+def _still_ours(submission: Submission):
+    """The row as this attempt left it: a sweeper may have taken it back meanwhile."""
+    return Submission.objects.filter(
+        pk=submission.pk, status=Status.IN_FLIGHT, attempts=submission.attempts
+    )
+
+
+def _finish(submission: Submission, status: str, callback: Callable[[], None], **fields) -> bool:
+    now = timezone.now()
+    with transaction.atomic():
+        moved = _still_ours(submission).update(
+            status=status, finished_at=now, lease_expires_at=None, updated_at=now, **fields
+        )
+        if moved:
+            submission.refresh_from_db()
+            callback()
+    return bool(moved)
+
+
+def sweep(now=None) -> dict[str, int]:
+    """Find work whose message was lost or whose worker died, and put it back in line.
+
+    Safe when two sweepers race: every change is a compare-and-set on the row's state.
+    """
+    now = now or timezone.now()
+    grace = timedelta(seconds=settings.SUBMISSION_SWEEP_GRACE_SECONDS)
+    reclaimed = []
+    expired = Submission.objects.filter(status=Status.IN_FLIGHT, lease_expires_at__lt=now)
+    for submission in expired[:500]:
+        if _still_ours(submission).update(
+            status=Status.RETRYING,
+            next_attempt_at=now,
+            lease_expires_at=None,
+            last_error="worker lost during the attempt; trying again with the same key",
+            updated_at=now,
+        ):
+            reclaimed.append(submission.pk)
+            logger.warning("submission %s: lease expired, re-queued", submission.pk)
+    overdue = list(Submission.objects.due(now - grace).values_list("pk", flat=True)[:500])
+    for submission_id in [*reclaimed, *overdue]:
+        enqueue(submission_id)
+    return {"reclaimed": len(reclaimed), "enqueued": len(reclaimed) + len(overdue)}
+
+
+def requeue(submission: Submission) -> bool:
+    """Ops: give a failed submission a fresh set of attempts, with the same idempotency key."""
+    now = timezone.now()
+    with transaction.atomic():
+        moved = Submission.objects.filter(pk=submission.pk, status=Status.FAILED).update(
+            status=Status.QUEUED,
+            attempts=0,
+            next_attempt_at=now,
+            finished_at=None,
+            updated_at=now,
+        )
+        if moved:
+            submission.refresh_from_db()
+            handler_for(submission.kind).progressed(submission)
+            transaction.on_commit(lambda: enqueue(submission.pk))
+    return bool(moved)
+
+
+def cancel(submission: Submission) -> bool:
+    """Cancel a submission that has not been sent yet; once sent, it may have taken effect."""
+    now = timezone.now()
+    with transaction.atomic():
+        moved = Submission.objects.filter(pk=submission.pk, status=Status.QUEUED).update(
+            status=Status.CANCELLED, finished_at=now, updated_at=now
+        )
+        if moved:
+            submission.refresh_from_db()
+            handler_for(submission.kind).cancelled(submission)
+    return bool(moved)
