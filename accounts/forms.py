@@ -19,7 +19,9 @@ class LookupForm(forms.Form):
     city = forms.CharField(label="City", max_length=80)
     state = forms.CharField(label="State", max_length=30)
     zip_code = forms.CharField(label="ZIP", max_length=10)
-    country = forms.ChoiceField(label="Country", choices=COUNTRY_CHOICES, initial="US")
+    country = forms.ChoiceField(
+        label="Country", choices=COUNTRY_CHOICES, initial="US", required=False
+    )
 
     def clean_account_name(self) -> str:
         name = collapse_spaces(self.cleaned_data["account_name"])
@@ -38,6 +40,9 @@ class LookupForm(forms.Form):
 
     def clean_zip_code(self) -> str:
         return normalize_zip(self.cleaned_data["zip_code"])
+
+    def clean_country(self) -> str:
+        return self.cleaned_data["country"] or "US"
 
     def to_query(self) -> LookupQuery:
         return LookupQuery(**self.cleaned_data)

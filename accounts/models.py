@@ -33,9 +33,7 @@ class Customer(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.REQUESTED)
-    submission = models.OneToOneField(
-        Submission, on_delete=models.PROTECT, related_name="customer"
-    )
+    submission = models.OneToOneField(Submission, on_delete=models.PROTECT, related_name="customer")
     # The request, in the contract's fields.
     name = models.CharField(max_length=120)
     street1 = models.CharField(max_length=120)

@@ -54,4 +54,3 @@ def digits_only(value: str, length: int, label: str) -> str:
     if not digits.isdigit() or len(digits) != length:
         raise ValidationError(f"Enter {length} digits.", code=label)
     return digits
-

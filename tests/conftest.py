@@ -60,7 +60,8 @@ def _make_user(username: str, role: str, team: str | None, **extra) -> User:
         last_name="Tester",
         **extra,
     )
-    user.groups.add(Group.objects.get(name=role))
+    # get_or_create: transactional tests flush the rows the data migration made.
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
     Profile.objects.create(
         user=user,
         team=Team.objects.get_or_create(name=team)[0] if team else None,

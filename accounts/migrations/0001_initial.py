@@ -6,42 +6,78 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('submissions', '0001_initial'),
+        ("submissions", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Customer',
+            name="Customer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('state', models.CharField(choices=[('requested', 'Requested'), ('created', 'Created'), ('rejected', 'Rejected'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='requested', max_length=16)),
-                ('name', models.CharField(max_length=120)),
-                ('street1', models.CharField(max_length=120)),
-                ('street2', models.CharField(blank=True, max_length=120)),
-                ('city', models.CharField(max_length=80)),
-                ('state_code', models.CharField(max_length=2, verbose_name='state')),
-                ('post_code', models.CharField(max_length=10)),
-                ('country', models.CharField(default='US', max_length=2)),
-                ('phone_number', models.CharField(blank=True, max_length=10)),
-                ('duns_site_id', models.CharField(blank=True, max_length=9)),
-                ('number_of_employees', models.PositiveIntegerField(blank=True, null=True)),
-                ('override_reason', models.TextField(blank=True)),
-                ('carrier_user_friendly_id', models.CharField(blank=True, max_length=40, verbose_name='userFriendlyCoID')),
-                ('carrier_id', models.CharField(blank=True, max_length=40)),
-                ('carrier_status', models.CharField(blank=True, max_length=40)),
-                ('problem', models.CharField(blank=True, max_length=500)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='customers', to=settings.AUTH_USER_MODEL)),
-                ('submission', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='customer', to='submissions.submission')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("requested", "Requested"),
+                            ("created", "Created"),
+                            ("rejected", "Rejected"),
+                            ("failed", "Failed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="requested",
+                        max_length=16,
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                ("street1", models.CharField(max_length=120)),
+                ("street2", models.CharField(blank=True, max_length=120)),
+                ("city", models.CharField(max_length=80)),
+                ("state_code", models.CharField(max_length=2, verbose_name="state")),
+                ("post_code", models.CharField(max_length=10)),
+                ("country", models.CharField(default="US", max_length=2)),
+                ("phone_number", models.CharField(blank=True, max_length=10)),
+                ("duns_site_id", models.CharField(blank=True, max_length=9)),
+                ("number_of_employees", models.PositiveIntegerField(blank=True, null=True)),
+                ("override_reason", models.TextField(blank=True)),
+                (
+                    "carrier_user_friendly_id",
+                    models.CharField(blank=True, max_length=40, verbose_name="userFriendlyCoID"),
+                ),
+                ("carrier_id", models.CharField(blank=True, max_length=40)),
+                ("carrier_status", models.CharField(blank=True, max_length=40)),
+                ("problem", models.CharField(blank=True, max_length=500)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="customers",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "submission",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="customer",
+                        to="submissions.submission",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['created_by', 'created_at'], name='customer_owner')],
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["created_by", "created_at"], name="customer_owner")
+                ],
             },
         ),
     ]

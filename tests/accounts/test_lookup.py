@@ -129,7 +129,7 @@ def test_it_writes_one_audit_record_per_carrier_call(alice_client, alice, sandbo
 
     records = AuditRecord.objects.filter(action=Action.LOOKUP)
     assert records.count() == sandbox.stats()["lookup"]["requests"] == 3
-    record = records.filter(outcome=Outcome.OK).first()
+    record = records.get(subject__startswith="pecan")
     assert record.actor == alice
     assert record.api == "accounts"
     assert record.url.endswith("/api/v1/customerAccountLookup")
@@ -148,7 +148,7 @@ def test_upstream_down_shows_a_message_not_a_500(alice_client, sandbox, settings
     response = alice_client.get(URL, PECAN)
 
     assert response.status_code == 200
-    assert "can't be reached" in response.content.decode()
+    assert "be reached right now" in response.content.decode()
     # Reads try once more when the connection itself failed; each try is audited.
     outcomes = list(AuditRecord.objects.values_list("outcome", flat=True))
     assert outcomes == [Outcome.UNREACHABLE, Outcome.UNREACHABLE]
@@ -197,7 +197,7 @@ def test_wrong_credentials_are_reported_not_leaked(alice_client, sandbox, settin
     response = alice_client.get(URL, PECAN)
 
     html = response.content.decode()
-    assert "refused the portal's credentials" in html
+    assert "refused the portal" in html
     assert "not-the-right-secret" not in html
     assert AuditRecord.objects.get().outcome == Outcome.REJECTED
 
