@@ -9,7 +9,7 @@ from django.conf import settings
 
 from portal.audit.models import Action, AuditRecord
 from portal.upstream import errors
-from portal.upstream.http import ACCOUNTS, Call, new_trace_id, send
+from portal.upstream.http import ACCOUNTS, Call, new_trace_id, send, send_read
 from portal.upstream.parsing import dict_field, text_field
 
 LOOKUP_PATH = "/api/v1/customerAccountLookup"
@@ -76,15 +76,7 @@ class LookupResult:
 
 
 def lookup_accounts(query: LookupQuery, *, actor, subject: str = "") -> LookupResult:
-    """Find existing end-customer accounts; one more try if the connection itself failed."""
-    body = query.as_body()
-    try:
-        return _lookup_once(body, actor=actor, subject=subject, attempt=1)
-    except errors.Unreachable:
-        return _lookup_once(body, actor=actor, subject=subject, attempt=2)
-
-
-def _lookup_once(body: dict, *, actor, subject: str, attempt: int) -> LookupResult:
+    """Find existing end-customer accounts (at most 5); a 404 "No customer found" is no match."""
     trace_id = new_trace_id()
     call = Call(
         api=ACCOUNTS,
@@ -92,15 +84,14 @@ def _lookup_once(body: dict, *, actor, subject: str, attempt: int) -> LookupResu
         method="POST",
         path=LOOKUP_PATH,
         headers=_headers(trace_id),
-        body=body,
+        body=query.as_body(),
         actor=actor,
         trace_id=trace_id,
-        attempt=attempt,
         subject=subject,
         read_timeout=settings.UPSTREAM_LOOKUP_READ_TIMEOUT,
         not_found_statuses=NO_MATCH_STATUSES,
     )
-    response = send(call, parse=parse_lookup_matches)
+    response = send_read(call, parse=parse_lookup_matches)
     return LookupResult(matches=response.result or [], audit=response.audit)
 
 

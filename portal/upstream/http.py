@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -157,6 +158,19 @@ def send(call: Call, parse: Callable[[Any], Any] = lambda data: data) -> Respons
         raise _fail(call, url, started, status, text, Outcome.MALFORMED, failure) from exc
     audit = _audit(call, url, started, status, text, Outcome.OK, "")
     return Response(status=status, data=data, result=result, audit=audit)
+
+
+def send_read(call: Call, parse: Callable[[Any], Any] = lambda data: data) -> Response:
+    """A read inside a web request: one more try, with a new trace id, if nothing connected."""
+    try:
+        return send(call, parse)
+    except errors.Unreachable:
+        retry = dataclasses.replace(call, trace_id=new_trace_id(), attempt=call.attempt + 1)
+        retry.headers = {
+            name: retry.trace_id if value == call.trace_id else value
+            for name, value in call.headers.items()
+        }
+        return send(retry, parse)
 
 
 def parse_retry_after(value: str | None) -> float | None:
