@@ -222,5 +222,7 @@ LOGGING = {
     "loggers": {
         # urllib3 logs each connection; the upstream layer logs what matters, redacted.
         "urllib3": {"level": "WARNING"},
+        # The filesystem transport has no host; kombu says so on every publish.
+        "kombu.connection": {"level": "ERROR"},
     },
 }

@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -113,48 +114,91 @@ def database_url_for_subprocess() -> str:
     )
 
 
+class WorkerProcess:
+    """A real Celery worker (with embedded beat) on the test database and the sandbox."""
+
+    # Short waits so retries, leases and the sweeper play out within a test.
+    SETTINGS = {
+        "WORKER_HEARTBEAT_SECONDS": "1",
+        "UPSTREAM_READ_TIMEOUT": "2",
+        "SUBMISSION_BACKOFF_BASE_SECONDS": "0.2",
+        "SUBMISSION_BACKOFF_CAP_SECONDS": "2",
+        "SUBMISSION_LEASE_SECONDS": "5",
+        "SUBMISSION_SWEEP_SECONDS": "1",
+        "SUBMISSION_SWEEP_GRACE_SECONDS": "2",
+    }
+
+    def __init__(self, env: dict[str, str], directory: Path):
+        self.env = env
+        self.directory = directory
+        self.process: subprocess.Popen | None = None
+        self.starts = 0
+
+    @property
+    def log_path(self) -> Path:
+        return self.directory / f"worker-{self.starts}.log"
+
+    def start(self) -> "WorkerProcess":
+        self.starts += 1
+        with open(self.log_path, "w") as log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "portal",
+                    "worker",
+                    "--beat",
+                    "--loglevel=INFO",
+                    "--concurrency=2",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--schedule",
+                    str(self.directory / f"beat-schedule-{self.starts}"),
+                ],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        _wait_for_log(self.log_path, "ready", self.process, timeout=30)
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool children, as a crash would."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+
+    def logs(self) -> str:
+        return "\n".join(
+            (self.directory / f"worker-{n}.log").read_text() for n in range(1, self.starts + 1)
+        )
+
+
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup, django_db_blocker, sandbox_process, tmp_path_factory):
-    """A real Celery worker process on the test database and the sandbox; logs to a file."""
+    """A real worker for the whole run; tests that need one use transactional_db."""
     with django_db_blocker.unblock():
         database_url = database_url_for_subprocess()
-    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
     env = {
         **os.environ,
         **carrier_environment(sandbox_process.url),
+        **WorkerProcess.SETTINGS,
         "DATABASE_URL": database_url,
-        "WORKER_HEARTBEAT_SECONDS": "1",
     }
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "portal",
-                "worker",
-                "--beat",
-                "--loglevel=INFO",
-                "--concurrency=2",
-                "--without-gossip",
-                "--without-mingle",
-                "--schedule",
-                str(log_path.parent / "beat-schedule"),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    _wait_for_log(log_path, "ready", process, timeout=30)
-    process.log_path = log_path
-    yield process
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    worker = WorkerProcess(env, tmp_path_factory.mktemp("worker")).start()
+    yield worker
+    worker.stop()
 
 
 def _wait_for_log(path: Path, needle: str, process: subprocess.Popen, timeout: float) -> None:
@@ -166,6 +210,17 @@ def _wait_for_log(path: Path, needle: str, process: subprocess.Popen, timeout: f
             raise RuntimeError(f"worker exited early:\n{path.read_text()}")
         time.sleep(0.2)
     raise RuntimeError(f"worker not ready after {timeout} s:\n{path.read_text()}")
+
+
+def wait_until(condition, timeout: float = 30, interval: float = 0.2, message: str = ""):
+    """Poll `condition` until it returns something truthy; fail with `message` after timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s: {message}")
 
 
 CHROMIUM_ARGS = [
