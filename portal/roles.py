@@ -6,6 +6,7 @@ SALES_REP = "sales_rep"
 OPS = "ops"
 MANAGER = "manager"
 ROLES = (SALES_REP, OPS, MANAGER)
+ROLE_LABELS = {SALES_REP: "Sales rep", OPS: "Ops", MANAGER: "Manager"}
 
 
 def roles_of(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
