@@ -1,1 +1,164 @@
-# Care orders arrive with the care-order issue; the app exists so the layout is whole.
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from portal.submissions.models import Submission
+
+
+class OrderQuerySet(models.QuerySet):
+    def for_user(self, user) -> "OrderQuerySet":
+        """Ops see all; a manager their team's; a rep only what they created."""
+        from portal import roles
+
+        if user.is_superuser or roles.is_ops(user):
+            return self
+        if roles.is_manager(user):
+            team_id = getattr(getattr(user, "profile", None), "team_id", None)
+            return self.filter(created_by__profile__team_id=team_id) if team_id else self.none()
+        return self.filter(created_by=user)
+
+
+class CareOrder(models.Model):
+    """A care order: draft, then a submission, then the carrier's milestones."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        QUEUED = "queued", "Queued"
+        SUBMITTING = "submitting", "Submitting"
+        ACCEPTED = "accepted", "Accepted"
+        RECEIVED = "received", "Received by the carrier"
+        COMPLETED = "completed", "Completed"
+        REJECTED = "rejected", "Rejected"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    TERMINAL = frozenset({Status.COMPLETED, Status.REJECTED, Status.FAILED, Status.CANCELLED})
+    # How far along an order is: a milestone never moves it back.
+    RANK = {
+        Status.DRAFT: 0,
+        Status.QUEUED: 1,
+        Status.SUBMITTING: 2,
+        Status.ACCEPTED: 3,
+        Status.RECEIVED: 4,
+        Status.COMPLETED: 9,
+        Status.REJECTED: 9,
+        Status.FAILED: 9,
+        Status.CANCELLED: 9,
+    }
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="care_orders"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    foundation_account_number = models.CharField(max_length=40, blank=True)
+    account_group_id = models.CharField(max_length=40, blank=True)
+    po_number = models.CharField(max_length=40, blank=True)
+    # Space-separated CTNs of the change requests, for the lists' CTN filter.
+    ctns = models.CharField(max_length=500, blank=True)
+    change_request_count = models.PositiveSmallIntegerField(default=0)
+    # The form as the rep left it (never with a PIN), to come back to a draft.
+    draft_data = models.JSONField(default=dict, blank=True)
+    # One conversation per order; the submission's key is the X-ATT-MessageId.
+    conversation_id = models.UUIDField(default=uuid.uuid4, unique=True)
+    submission = models.OneToOneField(
+        Submission, null=True, blank=True, on_delete=models.PROTECT, related_name="care_order"
+    )
+    # Voicemail PINs by changeRequestId, encrypted; erased once the order is terminal.
+    encrypted_pins = models.JSONField(default=dict, blank=True)
+    carrier_order_id = models.CharField(max_length=60, blank=True, db_index=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    last_heard_at = models.DateTimeField(null=True, blank=True)
+    problem = models.CharField(max_length=500, blank=True)
+
+    objects = OrderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["created_by", "created_at"], name="order_owner"),
+            models.Index(fields=["status", "last_heard_at"], name="order_waiting"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Care order #{self.pk} ({self.get_status_display()})"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in self.TERMINAL
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+    def advance(self, status: str, *, source: str, note: str = "", save: bool = True) -> bool:
+        """Move forward to `status` and record the event; a step back or sideways is ignored."""
+        if self.is_terminal or self.RANK[status] <= self.RANK[self.status]:
+            return False
+        previous = self.status
+        self.status = status
+        if note and status in (self.Status.REJECTED, self.Status.FAILED):
+            self.problem = note[:500]
+        if self.is_terminal:
+            self.encrypted_pins = {}  # the PIN is needed no longer than the order is open
+        if save:
+            self.save()
+        OrderEvent.objects.create(
+            order=self, from_status=previous, to_status=status, source=source, note=note[:500]
+        )
+        return True
+
+
+class OrderEvent(models.Model):
+    """One change of an order's status: the order page's timeline."""
+
+    class Source(models.TextChoices):
+        PORTAL = "portal", "Portal"
+        CARRIER_PUSH = "push", "Carrier notification"
+        CARRIER_POLL = "poll", "Status query"
+        OPS = "ops", "Ops"
+
+    order = models.ForeignKey(CareOrder, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16, choices=CareOrder.Status.choices)
+    source = models.CharField(max_length=8, choices=Source.choices)
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '-'} -> {self.to_status} ({self.source})"
+
+
+class CarrierNotification(models.Model):
+    """Every milestone push received, signed or not: the record ops look at when in doubt."""
+
+    class Outcome(models.TextChoices):
+        APPLIED = "applied", "Applied"
+        DUPLICATE = "duplicate", "Duplicate (already seen)"
+        STALE = "stale", "Arrived after a later milestone"
+        UNKNOWN_ORDER = "unknown_order", "Unknown order"
+        REFUSED = "refused", "Refused: bad or missing signature"
+        MALFORMED = "malformed", "Malformed"
+
+    received_at = models.DateTimeField(auto_now_add=True)
+    event_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    carrier_order_id = models.CharField(max_length=60, blank=True)
+    milestone = models.CharField(max_length=20, blank=True)
+    order = models.ForeignKey(
+        CareOrder, null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications"
+    )
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    detail = models.CharField(max_length=300, blank=True)
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.milestone or '?'} for {self.carrier_order_id or '?'}: {self.outcome}"

@@ -28,6 +28,8 @@ def _secret(name: str, dev_default: str) -> str:
 
 
 SECRET_KEY = _secret("DJANGO_SECRET_KEY", "dev-only-insecure-key-do-not-use-in-production")
+# Encrypts voicemail PINs at rest; defaults to a key derived from SECRET_KEY.
+FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -203,6 +205,12 @@ CARRIER_ORDERS_URL = env.str("CARRIER_ORDERS_URL", default=SANDBOX_URL)
 CARRIER_ORDERS_CLIENT_ID = _secret("CARRIER_ORDERS_CLIENT_ID", "sandbox-orders")
 # Empty = no bearer token (the sandbox's default); production sets the carrier's token.
 CARRIER_ORDERS_TOKEN = env.str("CARRIER_ORDERS_TOKEN", default="")
+# Shared secret of the carrier's milestone pushes (HMAC-SHA256 signature).
+CARRIER_NOTIFY_SECRET = _secret("CARRIER_NOTIFY_SECRET", "sandbox-notify-secret")
+CARRIER_NOTIFY_TOLERANCE_SECONDS = env.int("CARRIER_NOTIFY_TOLERANCE_SECONDS", default=300)
+# Orders that heard nothing for this long are asked about by a status query.
+ORDER_POLL_AFTER_SECONDS = env.int("ORDER_POLL_AFTER_SECONDS", default=120)
+ORDER_POLL_EVERY_SECONDS = env.float("ORDER_POLL_EVERY_SECONDS", default=60.0)
 
 # Timeouts in seconds: reads run inside a web request, so they are short.
 UPSTREAM_CONNECT_TIMEOUT = env.float("UPSTREAM_CONNECT_TIMEOUT", default=3.05)
