@@ -111,6 +111,15 @@ class CareOrder(models.Model):
         )
         return True
 
+    def reopen(self, *, note: str) -> None:
+        """Ops gave a failed order's submission another set of attempts."""
+        previous, self.status = self.status, self.Status.QUEUED
+        self.problem = ""
+        self.save(update_fields=["status", "problem", "updated_at"])
+        OrderEvent.objects.create(
+            order=self, from_status=previous, to_status=self.status, source="ops", note=note
+        )
+
 
 class OrderEvent(models.Model):
     """One change of an order's status: the order page's timeline."""

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import logging
+import time
 import uuid
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from orders.models import CareOrder, OrderEvent
+from orders.models import CareOrder, CarrierNotification, OrderEvent
 from portal import crypto
+from portal.submissions import services as submissions
 from portal.submissions.services import create_submission
+from portal.upstream import errors
+from portal.upstream import orders as orders_api
 
 logger = logging.getLogger("portal.orders")
 CARE_ORDER = "care_order"
@@ -109,3 +119,100 @@ def apply_milestone(order: CareOrder, milestone: str, *, source: str, note: str 
         locked.save()
     order.refresh_from_db()
     return changed
+
+
+def signature_is_valid(header: str, body: bytes, *, now: float | None = None) -> bool:
+    """`X-Carrier-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>`, recent."""
+    parts = dict(part.strip().split("=", 1) for part in header.split(",") if "=" in part)
+    try:
+        signed_at = int(parts["t"])
+        claimed = parts["v1"]
+    except (KeyError, ValueError):
+        return False
+    tolerance = settings.CARRIER_NOTIFY_TOLERANCE_SECONDS
+    if abs((now or time.time()) - signed_at) > tolerance:
+        return False
+    secret = settings.CARRIER_NOTIFY_SECRET.encode()
+    expected = hmac.new(secret, f"{signed_at}.".encode() + body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, claimed)
+
+
+def receive_notification(body: bytes, signature: str, remote_addr: str | None):
+    """Record every push; apply a signed one once, whatever order the milestones arrive in."""
+    record = CarrierNotification(remote_addr=remote_addr)
+    if not signature_is_valid(signature, body):
+        record.outcome = CarrierNotification.Outcome.REFUSED
+        record.detail = "missing or bad X-Carrier-Signature" if signature else "unsigned"
+        record.save()
+        logger.warning("refused a carrier notification from %s: %s", remote_addr, record.detail)
+        return record
+    try:
+        data = json.loads(body)
+        record.event_id = str(data["eventId"])[:100]
+        record.carrier_order_id = str(data["orderId"])[:60]
+        record.milestone = str(data["milestone"])[:20]
+    except (ValueError, KeyError, TypeError):
+        record.outcome = CarrierNotification.Outcome.MALFORMED
+        record.event_id = None
+        record.save()
+        return record
+    with transaction.atomic():
+        if CarrierNotification.objects.filter(event_id=record.event_id).exists():
+            record.event_id = None  # the first copy keeps the id
+            record.outcome = CarrierNotification.Outcome.DUPLICATE
+            record.save()
+            return record
+        record.order = CareOrder.objects.filter(carrier_order_id=record.carrier_order_id).first()
+        if record.order is None:
+            record.outcome = CarrierNotification.Outcome.UNKNOWN_ORDER
+        else:
+            try:
+                changed = apply_milestone(
+                    record.order,
+                    record.milestone,
+                    source=OrderEvent.Source.CARRIER_PUSH,
+                    note=str(data.get("reason") or ""),
+                )
+            except ValueError:
+                record.outcome = CarrierNotification.Outcome.MALFORMED
+            else:
+                record.outcome = (
+                    CarrierNotification.Outcome.APPLIED
+                    if changed
+                    else CarrierNotification.Outcome.STALE
+                )
+        record.save()
+    return record
+
+
+def poll_silent_orders(now=None, limit: int = 100) -> int:
+    """Ask the carrier about accepted orders that have heard nothing for a while."""
+    now = now or timezone.now()
+    quiet_since = now - timedelta(seconds=settings.ORDER_POLL_AFTER_SECONDS)
+    waiting = CareOrder.objects.filter(
+        status__in=[CareOrder.Status.ACCEPTED, CareOrder.Status.RECEIVED],
+        submitted_at__lt=quiet_since,
+    ).filter(Q(last_heard_at__isnull=True) | Q(last_heard_at__lt=quiet_since))
+    asked = 0
+    for order in waiting.order_by("last_heard_at")[:limit]:
+        asked += 1
+        try:
+            status = orders_api.get_care_order_status(
+                order.carrier_order_id, conversation_id=str(order.conversation_id), related=order
+            )
+        except errors.UpstreamError as failure:
+            logger.warning("status query for order %s failed: %s", order.pk, failure.detail)
+            continue
+        CareOrder.objects.filter(pk=order.pk).update(last_heard_at=now)
+        for milestone in status.milestones:
+            if milestone.name in MILESTONES:
+                apply_milestone(
+                    order, milestone.name, source=OrderEvent.Source.CARRIER_POLL,
+                    note=milestone.reason,
+                )  # fmt: skip
+    return asked
+
+
+def cancel_before_sending(order: CareOrder) -> bool:
+    """A queued order can be cancelled until a worker picks it up."""
+    return order.submission is not None and submissions.cancel(order.submission)

@@ -1,17 +1,81 @@
-from django.http import HttpRequest, HttpResponse
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from orders import services
+from orders.forms_filters import OrderFilterForm
+from orders.models import CareOrder, CarrierNotification
+from portal import roles
+from portal.decorators import role_required
+from portal.roles import MANAGER, OPS, SALES_REP
+
+HTMX_STOP_POLLING = 286
 
 
-def order_list(request: HttpRequest) -> HttpResponse:
-    raise NotImplementedError
+def _orders_for(request: HttpRequest):
+    return CareOrder.objects.for_user(request.user).select_related("created_by", "submission")
 
 
+@require_GET
+@role_required(SALES_REP, MANAGER, OPS)
 def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    raise NotImplementedError
+    """The order and its timeline; htmx polls the live part until the order is terminal."""
+    order = get_object_or_404(_orders_for(request), pk=pk)
+    context = {"order": order, "events": order.events.all()}
+    if request.htmx:
+        response = render(request, "orders/order_detail.html#live", context)
+        if order.is_terminal:
+            response.status_code = HTMX_STOP_POLLING
+        return response
+    return render(request, "orders/order_detail.html", context)
 
 
+@require_GET
+@role_required(SALES_REP, MANAGER, OPS)
+def order_list(request: HttpRequest) -> HttpResponse:
+    """My orders (a rep) or Team orders (a manager), filtered and paged."""
+    form = OrderFilterForm(request.GET or None)
+    orders = form.apply(_orders_for(request)) if form.is_valid() else _orders_for(request)
+    page = Paginator(orders, 25).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    title = "Team orders" if roles.is_manager(request.user) else "My orders"
+    if roles.is_ops(request.user):
+        title = "All orders"
+    context = {"form": form, "page": page, "query_string": query.urlencode(), "title": title}
+    if request.htmx:
+        return render(request, "orders/order_list.html#results", context)
+    return render(request, "orders/order_list.html", context)
+
+
+@require_POST
+@role_required(SALES_REP, MANAGER)
 def cancel_order(request: HttpRequest, pk: int) -> HttpResponse:
-    raise NotImplementedError
+    """Cancel a queued order before a worker sends it."""
+    order = get_object_or_404(_orders_for(request), pk=pk)
+    if services.cancel_before_sending(order):
+        messages.success(request, "The order was cancelled before it was sent.")
+    else:
+        messages.error(request, "Too late to cancel: the order has already gone to the carrier.")
+    return redirect("orders:detail", pk=order.pk)
 
 
-def carrier_notification(request: HttpRequest) -> HttpResponse:
-    raise NotImplementedError
+@csrf_exempt  # the carrier signs its pushes with a shared secret instead
+@login_not_required
+@require_POST
+def carrier_notification(request: HttpRequest) -> JsonResponse:
+    """The carrier's milestone push: signed, idempotent, safe twice or out of order."""
+    record = services.receive_notification(
+        request.body,
+        request.headers.get("X-Carrier-Signature", ""),
+        request.META.get("REMOTE_ADDR"),
+    )
+    if record.outcome == CarrierNotification.Outcome.REFUSED:
+        return JsonResponse({"error": "bad signature"}, status=401)
+    if record.outcome == CarrierNotification.Outcome.MALFORMED:
+        return JsonResponse({"error": "malformed notification"}, status=400)
+    return JsonResponse({"outcome": record.outcome})

@@ -23,3 +23,8 @@ def schedule_periodic_tasks(sender: Celery, **kwargs) -> None:
         sender.signature("portal.submissions.sweep"),
         name="submission sweeper",
     )
+    sender.add_periodic_task(
+        settings.ORDER_POLL_EVERY_SECONDS,
+        sender.signature("orders.poll_silent_orders"),
+        name="care order status poll",
+    )

@@ -13,6 +13,7 @@ def navigation(request: HttpRequest) -> dict:
             "lookup": roles.is_rep(user) or roles.is_manager(user),
             "search": roles.is_rep(user) or roles.is_manager(user),
             "customers": roles.is_rep(user) or roles.is_manager(user) or roles.is_ops(user),
+            "orders": roles.is_rep(user) or roles.is_manager(user) or roles.is_ops(user),
             "admin": user.is_staff,
         },
         "user_roles": [roles.ROLE_LABELS.get(name, name) for name in sorted(roles.roles_of(user))],

@@ -1,0 +1,8 @@
+from celery import shared_task
+
+from orders import services
+
+
+@shared_task(name="orders.poll_silent_orders", ignore_result=True)
+def poll_silent_orders() -> None:
+    services.poll_silent_orders()
