@@ -95,7 +95,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
     }
     # A file, not memory: the test run's Celery worker and sandbox processes share it.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-portal.sqlite3")}
+    DATABASES["default"]["TEST"] = {
+        "NAME": env.str("DATABASE_TEST_NAME", default=str(VAR_DIR / "test-portal.sqlite3"))
+    }
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

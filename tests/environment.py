@@ -1,11 +1,12 @@
 """Environment of a test run, set before Django's settings load (`-p tests.environment`)."""
 
 import os
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
+import tempfile
 
 # live_server and Playwright's sync API run the ORM from a thread with an event loop.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-# The test run's Celery messages must never reach a `make run` worker, nor the reverse.
-os.environ.setdefault("CELERY_BROKER_FOLDER", str(ROOT / "var" / "test-broker"))
+# Each run has its own SQLite test database and broker folder: two runs at once never share
+# messages or rows, and a `make run` worker never sees the tests' messages.
+_run_dir = tempfile.mkdtemp(prefix="portal-test-")
+os.environ.setdefault("CELERY_BROKER_FOLDER", os.path.join(_run_dir, "broker"))
+os.environ.setdefault("DATABASE_TEST_NAME", os.path.join(_run_dir, "test-portal.sqlite3"))
