@@ -168,3 +168,54 @@ class CustomerAccountForm(forms.Form):
             "complexProductInd": data["complex_product_ind"],
             "numberOfEmployees": data["number_of_employees"],
         }
+
+
+SERVICE_TYPE_CHOICES = [
+    ("", "Any"),
+    ("FIBER", "Fiber"),
+    ("WIRELESS", "Wireless"),
+    ("DSL", "DSL"),
+    ("VIDEO", "Video"),
+]
+SEARCH_PAGE_SIZES = (10, 25, 50)
+# Far past any real result: a larger page number is a typo or a probe, not a search.
+MAX_SEARCH_PAGE = 10_000
+
+
+class SearchForm(forms.Form):
+    """Customer Search filters. Fields are named as in the URL (the carrier's own names); any bad
+    value falls back to its default, so a bound form is always valid and a link never breaks."""
+
+    serviceType = forms.CharField(
+        label="Service type",
+        required=False,
+        widget=forms.Select(choices=SERVICE_TYPE_CHOICES),
+    )
+    pageSize = forms.CharField(
+        label="Per page",
+        required=False,
+        widget=forms.Select(choices=[(size, str(size)) for size in SEARCH_PAGE_SIZES]),
+    )
+    page = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def clean_serviceType(self) -> str:
+        value = self.cleaned_data["serviceType"].strip().upper()
+        return value if value in dict(SERVICE_TYPE_CHOICES) else ""
+
+    def clean_pageSize(self) -> int:
+        size = _whole_number(self.cleaned_data["pageSize"])
+        return size if size in SEARCH_PAGE_SIZES else SEARCH_PAGE_SIZES[0]
+
+    def clean_page(self) -> int:
+        page = _whole_number(self.cleaned_data["page"])
+        return page if page is not None and 1 <= page <= MAX_SEARCH_PAGE else 1
+
+    def criteria(self) -> dict:
+        """The normalised search: {"serviceType": str, "pageSize": int, "page": int}."""
+        self.is_valid()
+        return dict(self.cleaned_data)
+
+
+def _whole_number(text: str) -> int | None:
+    text = text.strip()
+    return int(text) if text.isdecimal() and len(text) < 7 else None

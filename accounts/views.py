@@ -2,18 +2,20 @@ import uuid
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
-from accounts.forms import CustomerAccountForm, LookupForm
+from accounts.forms import CustomerAccountForm, LookupForm, SearchForm
 from accounts.models import Customer
 from accounts.services import Permit, creation_permit, request_customer_account, run_lookup
 from portal.decorators import role_required
 from portal.roles import MANAGER, OPS, SALES_REP
+from portal.upstream.errors import UpstreamError
+from portal.upstream.search import SearchPage, search_customers
 
 
 @require_http_methods(["GET", "POST"])
@@ -132,3 +134,70 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     customers = Customer.objects.for_user(request.user).select_related("submission", "created_by")
     page = Paginator(customers, 25).get_page(request.GET.get("page"))
     return render(request, "accounts/customers.html", {"page": page})
+
+
+@require_GET
+@role_required(SALES_REP, MANAGER)
+@vary_on_headers("HX-Request", "HX-History-Restore-Request")
+def customer_search(request: HttpRequest) -> HttpResponse:
+    """Customer Search: one page of individuals, filtered by service type; linkable by GET."""
+    criteria = SearchForm(request.GET).criteria()
+    found, problem = _search_carrier(criteria, request.user)
+    context = {
+        "form": SearchForm(initial=criteria),
+        "criteria": criteria,
+        "found": found,
+        "problem": problem,
+        "query": _search_query(criteria, criteria["page"]),
+    }
+    if found is not None:
+        context["previous_query"] = _search_query(criteria, found.previous_offset)
+        context["next_query"] = _search_query(criteria, found.page_offset + 1)
+    return render(request, _template_for(request, "accounts/search.html#results"), context)
+
+
+@require_GET
+@role_required(SALES_REP, MANAGER)
+@vary_on_headers("HX-Request", "HX-History-Restore-Request")
+def search_individual(request: HttpRequest, individual_id: str) -> HttpResponse:
+    """One individual's accounts, subscribers and products, from the same page of the search."""
+    criteria = SearchForm(request.GET).criteria()
+    found, problem = _search_carrier(criteria, request.user)
+    individual = found.individual(individual_id) if found is not None else None
+    if found is not None and individual is None:
+        raise Http404("This individual is not on that page of the search.")
+    context = {
+        "showing_individual": True,
+        "individual": individual,
+        "problem": problem,
+        "back_url": reverse("accounts:search") + "?" + _search_query(criteria, criteria["page"]),
+    }
+    template = _template_for(request, "accounts/search.html#individual_accounts")
+    return render(request, template, context)
+
+
+def _search_carrier(criteria: dict, user) -> tuple[SearchPage | None, str]:
+    """One page from the carrier, or the rep's words for why there is none: never a 500."""
+    try:
+        found = search_customers(
+            service_type=criteria["serviceType"],
+            page_size=criteria["pageSize"],
+            page_offset=criteria["page"],
+            actor=user,
+        )
+    except UpstreamError as failure:
+        return None, failure.user_message
+    return found, ""
+
+
+def _search_query(criteria: dict, page: int) -> str:
+    """The search's URL parameters for one page; "any service type" is left out."""
+    params = {"serviceType": criteria["serviceType"], "pageSize": criteria["pageSize"]}
+    return urlencode({name: value for name, value in params.items() if value} | {"page": page})
+
+
+def _template_for(request: HttpRequest, partial: str) -> str:
+    """htmx swaps in the partial; a history restore (back button) needs the whole page."""
+    if request.htmx and not request.htmx.history_restore_request:
+        return partial
+    return partial.split("#", 1)[0]
