@@ -214,6 +214,10 @@ CARRIER_NOTIFY_TOLERANCE_SECONDS = env.int("CARRIER_NOTIFY_TOLERANCE_SECONDS", d
 ORDER_POLL_AFTER_SECONDS = env.int("ORDER_POLL_AFTER_SECONDS", default=120)
 ORDER_POLL_EVERY_SECONDS = env.float("ORDER_POLL_EVERY_SECONDS", default=60.0)
 
+# Audit retention: records older than this are exported (gzip JSON Lines), then removed.
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=400)
+AUDIT_EXPORT_DIR = Path(env.str("AUDIT_EXPORT_DIR", default=str(VAR_DIR / "audit-exports")))
+
 # Timeouts in seconds: reads run inside a web request, so they are short.
 UPSTREAM_CONNECT_TIMEOUT = env.float("UPSTREAM_CONNECT_TIMEOUT", default=3.05)
 UPSTREAM_READ_TIMEOUT = env.float("UPSTREAM_READ_TIMEOUT", default=10.0)

@@ -1,5 +1,37 @@
+import hashlib
+import json
+from datetime import UTC
+
 from django.conf import settings
-from django.db import models
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+GENESIS_HASH = "0" * 64
+# Fields a record's hash covers, in order; `hash` itself and `id` are not among them.
+HASHED_FIELDS = (
+    "created_at",
+    "actor_id",
+    "action",
+    "api",
+    "method",
+    "url",
+    "request_headers",
+    "request_body",
+    "response_status",
+    "response_body",
+    "duration_ms",
+    "attempt",
+    "outcome",
+    "error",
+    "idempotency_key",
+    "trace_id",
+    "subject",
+    "related_type",
+    "related_id",
+    "prev_hash",
+)
+# Any constant: the key of the PostgreSQL advisory lock that serialises appends to the chain.
+CHAIN_LOCK_KEY = 7_202_611
 
 
 class Action(models.TextChoices):
@@ -37,7 +69,7 @@ class AuditQuerySet(models.QuerySet):
 class AuditRecord(models.Model):
     """One call to the carrier: who, what, how it went. Bodies are redacted before storage."""
 
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -63,6 +95,9 @@ class AuditRecord(models.Model):
     subject = models.CharField(max_length=300, blank=True)
     related_type = models.CharField(max_length=64, blank=True)
     related_id = models.CharField(max_length=64, blank=True)
+    # Tamper evidence: each record's hash covers its content and the previous record's hash.
+    prev_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    hash = models.CharField(max_length=64, default="", editable=False)
 
     objects = AuditQuerySet.as_manager()
 
@@ -80,7 +115,56 @@ class AuditRecord(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None and not self._state.adding:
             raise AppendOnlyError("Audit records cannot be updated.")
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            lock_chain()
+            self.prev_hash = last_hash()
+            self.created_at = self.created_at or timezone.now()
+            self.hash = self.compute_hash()
+            super().save(*args, **kwargs)
+
+    def compute_hash(self) -> str:
+        return record_hash({name: getattr(self, name) for name in HASHED_FIELDS})
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Audit records cannot be deleted.")
+
+
+def record_hash(values: dict) -> str:
+    """SHA-256 over the canonical JSON of a record's hashed fields."""
+    canonical = dict(values)
+    created_at = canonical["created_at"]
+    canonical["created_at"] = created_at.astimezone(UTC).isoformat(timespec="microseconds")
+    payload = json.dumps(canonical, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def lock_chain() -> None:
+    """Serialise appends so two writers never chain to the same previous record."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+    # SQLite: transactions start IMMEDIATE (settings), so writers are already serial.
+
+
+def last_hash() -> str:
+    last = AuditRecord.objects.order_by("-id").values_list("hash", flat=True).first()
+    if last:
+        return last
+    checkpoint = AuditCheckpoint.objects.order_by("-id").values_list("last_hash", flat=True).first()
+    return checkpoint or GENESIS_HASH
+
+
+class AuditCheckpoint(models.Model):
+    """Where the chain continues after retention exported and removed older records."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_id = models.BigIntegerField()
+    last_hash = models.CharField(max_length=64)
+    exported_count = models.PositiveIntegerField()
+    export_file = models.CharField(max_length=500)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"up to #{self.last_id} ({self.exported_count} exported)"
