@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
-from portal import views
+from portal import status, views
 
 admin.site.site_header = "Partner Sales Portal — operations"
 admin.site.site_title = "Partner Sales Portal admin"
@@ -19,5 +19,6 @@ urlpatterns = [
     path("health/", views.health, name="health"),
     path("accounts/", include("accounts.urls")),
     path("orders/", include("orders.urls")),
+    path("admin/status/", status.system_status, name="system_status"),
     path("admin/", admin.site.urls),
 ]

@@ -1,19 +1,11 @@
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import QuerySet
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from portal.submissions import services
 from portal.submissions.models import Status, Submission
-
-BADGE_COLOURS = {
-    Status.QUEUED: "#57606a",
-    Status.IN_FLIGHT: "#0b5cad",
-    Status.RETRYING: "#9a6700",
-    Status.SUCCEEDED: "#1a7f37",
-    Status.REJECTED: "#b42318",
-    Status.FAILED: "#b42318",
-    Status.CANCELLED: "#57606a",
-}
 
 
 @admin.register(Submission)
@@ -48,18 +40,52 @@ class SubmissionAdmin(admin.ModelAdmin):
     @admin.display(description="Status", ordering="status")
     def status_badge(self, submission: Submission) -> str:
         return format_html(
-            '<span style="color:#fff;background:{};padding:2px 8px;border-radius:9px">{}</span>',
-            BADGE_COLOURS.get(submission.status, "#57606a"),
+            '<span class="status-badge status-{}">{}</span>',
+            submission.status,
             submission.get_status_display(),
         )
 
     @admin.action(description="Re-queue the selected failed submissions (same idempotency key)")
-    def requeue_failed(self, request, queryset: QuerySet[Submission]) -> None:
-        moved = sum(services.requeue(submission) for submission in queryset)
-        self.message_user(request, f"Re-queued {moved} of {queryset.count()} selected.")
+    def requeue_failed(self, request, queryset: QuerySet[Submission]):
+        return self._confirmed(
+            request,
+            queryset,
+            action="requeue_failed",
+            verb="Re-queue",
+            eligible=queryset.filter(status=Status.FAILED),
+            apply=services.requeue,
+        )
 
     @admin.action(description="Cancel the selected queued submissions (not yet sent)")
-    def cancel_queued(self, request, queryset: QuerySet[Submission]) -> None:
-        moved = sum(services.cancel(submission) for submission in queryset)
+    def cancel_queued(self, request, queryset: QuerySet[Submission]):
+        return self._confirmed(
+            request,
+            queryset,
+            action="cancel_queued",
+            verb="Cancel",
+            eligible=queryset.filter(status=Status.QUEUED),
+            apply=services.cancel,
+        )
+
+    def _confirmed(self, request, queryset, *, action, verb, eligible, apply):
+        """Ask first; then act, and log each change in the admin's own history (LogEntry)."""
+        if request.POST.get("confirm") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "title": f"{verb} submissions?",
+                "opts": self.model._meta,
+                "queryset": queryset,
+                "eligible": eligible,
+                "action": action,
+                "verb": verb,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/submissions/confirm_action.html", context)
+        moved = 0
+        for submission in eligible:
+            if apply(submission):
+                moved += 1
+                self.log_change(request, submission, f"{verb} by ops (same idempotency key)")
         level = messages.SUCCESS if moved else messages.WARNING
-        self.message_user(request, f"Cancelled {moved} of {queryset.count()} selected.", level)
+        self.message_user(request, f"{verb}: {moved} of {queryset.count()} selected.", level)
+        return None

@@ -230,14 +230,40 @@ def test_a_bug_in_a_handler_retries_instead_of_stranding_the_row(submission, car
     assert services.process(submission.pk) == Status.RETRYING
 
 
-def test_admin_actions_requeue_and_cancel(client, olivia, submission, carrier):
+def test_admin_actions_ask_first_then_act_and_log(client, olivia, submission, carrier):
+    from django.contrib.admin.models import LogEntry
+
     client.force_login(olivia)
     url = "/admin/submissions/submission/"
+    chosen = {"action": "cancel_queued", "_selected_action": [submission.pk]}
 
-    response = client.post(url, {"action": "cancel_queued", "_selected_action": [submission.pk]})
+    asked = client.post(url, chosen)
+    assert asked.status_code == 200
+    assert "Cancel 1 of the 1 selected" in asked.content.decode()
+    submission.refresh_from_db()
+    assert submission.status == Status.QUEUED  # nothing happens before confirmation
+
+    response = client.post(url, {**chosen, "confirm": "yes"})
 
     assert response.status_code == 302
     submission.refresh_from_db()
     assert submission.status == Status.CANCELLED
-    assert "Cancelled 1 of 1" in client.get(url).content.decode()
+    assert "Cancel: 1 of 1 selected" in client.get(url).content.decode()
+    entry = LogEntry.objects.get(object_id=str(submission.pk))
+    assert entry.user == olivia and "Cancel by ops" in entry.get_change_message()
     assert not AuditRecord.objects.exists()  # nothing reached the carrier
+
+
+def test_the_system_status_page_shows_the_queue(client, olivia, alice, submission):
+    services.claim(submission.pk)
+    Submission.objects.filter(pk=submission.pk).update(
+        lease_expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    client.force_login(olivia)
+
+    page = client.get("/admin/status/").content.decode()
+
+    assert "Submission queue" in page and "Stuck submissions" in page
+    assert f"/admin/submissions/submission/{submission.pk}/change/" in page
+    client.force_login(alice)
+    assert client.get("/admin/status/").status_code == 302  # not staff: to the admin login
