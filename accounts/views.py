@@ -27,14 +27,16 @@ def lookup(request: HttpRequest) -> HttpResponse:
     submitted = any(name in data for name in LookupForm.base_fields)
     form = LookupForm(data if submitted else None)
     outcome = run_lookup(form.to_query(), user=request.user) if form.is_valid() else None
+    # A history restore (back button) needs the whole page, not the partial.
+    partial = bool(request.htmx) and not request.htmx.history_restore_request
     context = {
         "form": form,
-        "fields": _fields_with_errors(form, data, quiet=bool(request.htmx)),
+        "fields": _fields_with_errors(form, data, quiet=partial),
         "outcome": outcome,
         "submitted": submitted,
         "create_query": urlencode(form.cleaned_data) if outcome else "",
     }
-    if request.htmx:
+    if partial:
         # The results, plus each field's error swapped in place so typing never loses focus.
         html = render_to_string("accounts/lookup.html#results", context, request) + (
             render_to_string("accounts/lookup.html#field_errors_oob", context, request)

@@ -95,18 +95,23 @@ def test_changing_the_customer_after_the_lookup_is_refused(alice_client, sandbox
     assert not Customer.objects.exists()
 
 
-def test_a_lookup_older_than_30_minutes_does_not_count(alice_client, sandbox):
+def test_a_lookup_older_than_30_minutes_does_not_count(alice_client, alice, sandbox):
     from datetime import timedelta
-    from unittest import mock
 
     from django.utils import timezone
 
-    look_up(alice_client)
-    later = timezone.now() + timedelta(minutes=31)
-    with mock.patch("accounts.services.timezone.now", return_value=later):
-        response = alice_client.post(CREATE, create_form())
+    from accounts.forms import LookupForm
+    from accounts.services import Permit, creation_permit
 
-    assert response.status_code == 403
+    look_up(alice_client)
+    form = LookupForm(NEW_CUSTOMER)
+    assert form.is_valid()
+    query = form.to_query()
+
+    soon = timezone.now() + timedelta(minutes=29)
+    later = timezone.now() + timedelta(minutes=31)
+    assert creation_permit(alice, query, now=soon) is Permit.NO_MATCH
+    assert creation_permit(alice, query, now=later) is Permit.NO_LOOKUP
 
 
 def test_the_no_match_lookup_opens_a_prefilled_form(alice_client, alice, sandbox):
