@@ -189,6 +189,8 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
         "control_folder": str(_broker_dir / "control"),
+        # The filesystem transport polls; the default second would add up to 1 s per message.
+        "polling_interval": env.float("CELERY_BROKER_POLLING_INTERVAL", default=0.05),
         "store_processed": False,
     }
 else:
