@@ -20,7 +20,7 @@ from portal.roles import MANAGER, SALES_REP
 @require_http_methods(["GET", "POST"])
 @role_required(SALES_REP, MANAGER)
 @sensitive_post_parameters()  # the voicemail PINs: never in an error report
-@vary_on_headers("HX-Request")
+@vary_on_headers("HX-Request", "HX-History-Restore-Request")
 def order_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """New order, or one of the user's own drafts. Structural buttons (add/remove) re-render
     with the change; `save` keeps a draft; `submit` validates and queues the order."""
@@ -44,8 +44,7 @@ def order_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         order = earlier
     if action == "submit":
         if not builder.is_valid():
-            # htmx swaps no 4xx answer (its default responseHandling): it gets the errors as 200.
-            return _render(request, builder, order, status=200 if request.htmx else 400)
+            return _render(request, builder, order, status=400)  # base.html: htmx swaps a 400
         with transaction.atomic():
             if order is not None:
                 order = _own_draft(request, order.pk, lock=True)
@@ -87,7 +86,9 @@ def _render(
 ) -> HttpResponse:
     action = reverse("orders:edit", args=[order.pk]) if order else reverse("orders:new")
     context = {"builder": builder, "order": order, "form_action": action}
-    template = "orders/order_form.html#form" if request.htmx else "orders/order_form.html"
+    # A history restore (back button) needs the whole page, not the form alone.
+    partial = request.htmx and not request.htmx.history_restore_request
+    template = "orders/order_form.html#form" if partial else "orders/order_form.html"
     return render(request, template, context, status=status)
 
 

@@ -569,6 +569,12 @@ def test_it_answers_htmx_with_the_form_alone(alice_client):
     assert "HX-Request" in response["Vary"]
 
 
+def test_it_answers_a_history_restore_with_the_whole_page(alice_client):
+    headers = {**HTMX, "HX-History-Restore-Request": "true"}
+
+    assert "<html" in alice_client.get(NEW, headers=headers).content.decode()
+
+
 def test_it_uses_no_inline_script_or_style(alice_client):
     html = alice_client.get(NEW, headers=HTMX).content.decode()
 
@@ -713,8 +719,7 @@ def test_it_returns_htmx_errors_in_the_form(alice_client):
     response = alice_client.post(NEW, form_data({**UPDATE, "ctn": "123"}), headers=HTMX)
 
     html = response.content.decode()
-    # htmx swaps no 4xx answer by default, so the errors come as a 200 for htmx only.
-    assert response.status_code == 200
+    assert response.status_code == 400  # base.html's htmx-config swaps a 400
     assert "<html" not in html
     assert "Please correct the marked fields" in html
     assert "Enter 10 digits." in fieldset(html, 0)
