@@ -6,4 +6,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Customer accounts"
 
     def ready(self) -> None:
-        from accounts import submissions  # noqa: F401 - registers the account_create handler
+        from accounts import (
+            bulk_submissions,  # noqa: F401 - registers the bulk_create handler
+            submissions,  # noqa: F401 - registers the account_create handler
+        )

@@ -88,3 +88,142 @@ class Customer(models.Model):
         self.state = state
         self.problem = problem[:500]
         self.save(update_fields=["state", "problem"])
+
+
+# -- Bulk customer import ---------------------------------------------------------------------
+
+
+class BulkImportQuerySet(models.QuerySet):
+    def for_user(self, user) -> "BulkImportQuerySet":
+        """Ops see every import; a manager their team's; anyone else none."""
+        from portal import roles
+
+        if user.is_superuser or roles.is_ops(user):
+            return self
+        if roles.is_manager(user):
+            team_id = getattr(getattr(user, "profile", None), "team_id", None)
+            return self.filter(created_by__profile__team_id=team_id) if team_id else self.none()
+        return self.none()
+
+
+class BulkImport(models.Model):
+    """One uploaded customer file: who loaded it, what the check found, and its batches."""
+
+    class State(models.TextChoices):
+        CHECKING = "checking", "Being checked"
+        CHECKED = "checked", "Checked, not sent"
+        SENDING = "sending", "Sent in batches"
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bulk_imports"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.CHECKING)
+    original_name = models.CharField(max_length=255)
+    # The file as uploaded, under VAR_DIR/imports/.
+    stored_name = models.CharField(max_length=255)
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    # The header row as written in the file; results files repeat it.
+    header = models.JSONField(default=list)
+    row_count = models.PositiveIntegerField(default=0)
+    customer_count = models.PositiveIntegerField(default=0)
+    account_count = models.PositiveIntegerField(default=0)
+    card_count = models.PositiveIntegerField(default=0)
+    good_row_count = models.PositiveIntegerField(default=0)
+    bad_row_count = models.PositiveIntegerField(default=0)
+    good_customer_count = models.PositiveIntegerField(default=0)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="bulk_imports_sent",
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = BulkImportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["created_by", "created_at"], name="bulk_import_owner")]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.get_state_display()})"
+
+    @property
+    def path(self):
+        return settings.VAR_DIR / "imports" / self.stored_name
+
+
+class BulkBatch(models.Model):
+    """At most 50 customers of an import, frozen at creation, sent as one submission."""
+
+    bulk_import = models.ForeignKey(BulkImport, on_delete=models.CASCADE, related_name="batches")
+    number = models.PositiveIntegerField()
+    submission = models.OneToOneField(
+        Submission, on_delete=models.PROTECT, related_name="bulk_batch"
+    )
+    first_line = models.PositiveIntegerField()
+    last_line = models.PositiveIntegerField()
+    customer_count = models.PositiveSmallIntegerField()
+    # Lines of the file in the batch: its customers, their accounts and cards.
+    row_count = models.PositiveIntegerField()
+    request_id = models.CharField("requestId", max_length=100, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["bulk_import", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bulk_import", "number"], name="bulk_batch_number_per_import"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Batch {self.number} of import {self.bulk_import_id}"
+
+
+class BulkRow(models.Model):
+    """One line of an uploaded file as read, with its problems; batches are built from these.
+
+    Staged in the database, not in memory: checks and batches stay flat however big the file.
+    """
+
+    bulk_import = models.ForeignKey(BulkImport, on_delete=models.CASCADE, related_name="lines")
+    line = models.PositiveIntegerField()
+    record_type = models.CharField(max_length=16, blank=True)
+    # The customer the row belongs to: its own id, an account's primarySourceCustomerId, or a
+    # card's sourceCustomerId.
+    source_customer_id = models.CharField(max_length=100, blank=True)
+    # An account's or a card's sourceAccountId.
+    source_account_id = models.CharField(max_length=100, blank=True)
+    # The cells as written, for the results file and for building the batch.
+    cells = models.JSONField(default=list)
+    valid = models.BooleanField(default=True)
+    # [[column, reason], ...]; empty when valid.
+    problems = models.JSONField(default=list)
+    batch = models.ForeignKey(
+        BulkBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="rows"
+    )
+
+    class Meta:
+        ordering = ["bulk_import", "line"]
+        constraints = [
+            models.UniqueConstraint(fields=["bulk_import", "line"], name="bulk_row_line")
+        ]
+        indexes = [
+            models.Index(fields=["bulk_import", "record_type", "line"], name="bulk_row_type"),
+            models.Index(
+                fields=["bulk_import", "record_type", "source_customer_id"],
+                name="bulk_row_customer",
+            ),
+            models.Index(
+                fields=["bulk_import", "record_type", "source_account_id"],
+                name="bulk_row_account",
+            ),
+            models.Index(fields=["bulk_import", "valid", "line"], name="bulk_row_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Line {self.line} of import {self.bulk_import_id}"

@@ -1,0 +1,778 @@
+"""Bulk customer import: check an uploaded CSV row by row, then send its good customers.
+
+The file is read as a stream (csv.reader over the stored file) and every line is staged as a
+BulkRow in chunks; the cross-row checks (duplicates, references, what a bad row takes down with
+it) and the batches are queries over the staged rows. Nothing grows in memory with the file but
+a few counters, so a 100,000-line file checks in the same memory as a 1,000-line one.
+
+On confirmation the good customers go, 50 at a time with their accounts and cards nested as in
+the contract, into BulkBatch rows, each with one Submission (kind `bulk_create`) that the
+worker sends like any other write.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import re
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.utils import timezone
+
+from accounts.models import BulkBatch, BulkImport, BulkRow
+from portal.submissions.models import Status, Submission
+from portal.submissions.services import create_submission, requeue
+from portal.upstream.bulk import MAX_CUSTOMERS_PER_CALL
+
+BULK_CREATE = "bulk_create"
+BATCH_SIZE = MAX_CUSTOMERS_PER_CALL
+# The preview lists this many problems; the results file has them all.
+MAX_LISTED_PROBLEMS = 1000
+DEFAULT_MAX_UPLOAD_BYTES = 60 * 1024 * 1024
+STAGE_CHUNK = 1000
+CHECK_PAGE = 500
+MAX_ID_LENGTH = 100
+ROW = "(row)"
+
+CUSTOMER, ACCOUNT, CARD = "customer", "account", "card"
+
+
+def max_upload_bytes() -> int:
+    """The upload limit: settings.BULK_IMPORT_MAX_BYTES, 60 MB when unset."""
+    return int(getattr(settings, "BULK_IMPORT_MAX_BYTES", DEFAULT_MAX_UPLOAD_BYTES))
+
+
+class FileProblem(Exception):
+    """The file as a whole cannot be used; the message says why in plain words."""
+
+
+class Invalid(ValueError):
+    """One cell breaks the contract; the message is the reason shown to the person."""
+
+
+# -- Cell rules --------------------------------------------------------------------------------
+
+_ISO_DATE_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})", re.ASCII
+)
+_CODE = re.compile(r"[A-Z0-9_]{1,40}", re.ASCII)
+# ISO 3166-1 alpha-2: the 249 officially assigned codes.
+_COUNTRY_CODES = """
+    AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ
+    BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM
+    DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS
+    GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN
+    KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ
+    MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM
+    PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV
+    SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI
+    VN VU WF WS YE YT ZA ZM ZW
+"""
+COUNTRIES = frozenset(_COUNTRY_CODES.split())
+
+
+def _shown(value: str) -> str:
+    return value if len(value) <= 40 else value[:37] + "..."
+
+
+def identifier(value: str) -> str:
+    if len(value) > MAX_ID_LENGTH:
+        raise Invalid(f"is longer than {MAX_ID_LENGTH} characters")
+    if any(ord(char) < 32 for char in value):
+        raise Invalid("contains control characters")
+    return value
+
+
+def text(max_length: int) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if len(value) > max_length:
+            raise Invalid(f"is longer than {max_length} characters")
+        return value
+
+    return parse
+
+
+def date_time(value: str) -> str:
+    if not _ISO_DATE_TIME.fullmatch(value):
+        raise Invalid(f"'{_shown(value)}' is not an ISO 8601 date-time like 2017-01-01T08:00:00Z")
+    try:
+        _instant(value)
+    except ValueError:
+        raise Invalid(f"'{value}' is not a real date and time") from None
+    return value
+
+
+def _instant(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def choice(*allowed: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if value.upper() not in allowed:
+            raise Invalid(f"'{_shown(value)}' is not one of {', '.join(allowed)}")
+        return value.upper()
+
+    return parse
+
+
+def country(value: str) -> str:
+    if value.upper() not in COUNTRIES:
+        raise Invalid(f"'{_shown(value)}' is not an ISO 3166 alpha-2 country code like US")
+    return value.upper()
+
+
+def digits(count: int) -> Callable[[str], str]:
+    pattern = re.compile(rf"[0-9]{{{count}}}")
+
+    def parse(value: str) -> str:
+        if not pattern.fullmatch(value):
+            raise Invalid(f"'{_shown(value)}' is not exactly {count} digits")
+        return value
+
+    return parse
+
+
+def _items(value: str) -> list[str]:
+    return [item.strip() for item in value.split(";") if item.strip()]
+
+
+def identifiers(value: str) -> list[str]:
+    items = _items(value)
+    if not items:
+        raise Invalid("lists no id")
+    for item in items:
+        identifier(item)
+    repeated = sorted({item for item in items if items.count(item) > 1})
+    if repeated:
+        raise Invalid(f"lists {_shown(repeated[0])} twice")
+    return items
+
+
+def codes(value: str) -> list[str]:
+    items = [item.upper() for item in _items(value)]
+    for item in items:
+        if not _CODE.fullmatch(item):
+            raise Invalid(f"'{_shown(item)}' is not a code like ALL")
+    return items
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    parse: Callable[[str], Any]
+    required: bool = False
+
+
+OPEN_CLOSED = choice("OPEN", "CLOSED")
+# Each record type's fields in the contract's order; an empty cell is sent as null.
+RECORDS: dict[str, tuple[Field, ...]] = {
+    CUSTOMER: (
+        Field("sourceCustomerId", identifier, required=True),
+        Field("sourceParentCustomerId", identifier),
+        Field("organizationId", text(100)),
+        Field("postalCode", text(20)),
+        Field("country", country),
+        Field("customerCreationDate", date_time),
+        Field("enrollmentStartDate", date_time),
+        Field("enrollmentEndDate", date_time),
+        Field("enrollmentOptInStatus", choice("ACTIVE", "INACTIVE")),
+        Field("alertOptInStatus", codes),
+        Field("targetingIndicator", text(50)),
+    ),
+    ACCOUNT: (
+        Field("sourceAccountId", identifier, required=True),
+        Field("sourceCustomerIds", identifiers, required=True),
+        Field("primarySourceCustomerId", identifier, required=True),
+        Field("status", OPEN_CLOSED),
+        Field("type", text(50)),
+        Field("sourcePortfolioId", identifier),
+        Field("accountOpenDate", date_time),
+        Field("accountCloseDate", date_time),
+    ),
+    CARD: (
+        Field("sourceAccountId", identifier, required=True),
+        Field("sourceCustomerId", identifier, required=True),
+        Field("last4", digits(4), required=True),
+        Field("iin", digits(6), required=True),
+        Field("cardType", choice("CREDIT", "DEBIT")),
+        Field("status", OPEN_CLOSED),
+        Field("networkIdentifier", text(50)),
+        Field("openDate", date_time),
+        Field("closeDate", date_time),
+    ),
+}
+# (earlier, later): a later date before its earlier one is a mistake in the file.
+DATE_ORDER = {
+    CUSTOMER: ("enrollmentStartDate", "enrollmentEndDate"),
+    ACCOUNT: ("accountOpenDate", "accountCloseDate"),
+    CARD: ("openDate", "closeDate"),
+}
+# The file's header: record_type, then every record type's fields, each once.
+COLUMNS: tuple[str, ...] = (
+    "record_type",
+    *dict.fromkeys(field.name for fields in RECORDS.values() for field in fields),
+)
+# A results file can be uploaded again: its outcome columns are ignored.
+RESULT_COLUMNS = ("line", "outcome", "batch", "requestId", "detail")
+_COLUMN_BY_LOWER = {name.lower(): name for name in COLUMNS}
+_RESULT_LOWER = {name.lower() for name in RESULT_COLUMNS}
+
+
+def parse_record(record_type: str, values: dict[str, str]) -> tuple[dict, list[list[str]]]:
+    """One record as the contract's object (without its children), and its problems."""
+    fields = RECORDS[record_type]
+    used = {field.name for field in fields} | {"record_type"}
+    problems = [
+        [column, f"is not used by {record_type} rows: leave it empty"]
+        for column, value in values.items()
+        if value and column not in used
+    ]
+    record: dict[str, Any] = {}
+    for field in fields:
+        value = values.get(field.name, "")
+        record[field.name] = None
+        if not value:
+            if field.required:
+                problems.append([field.name, "is required"])
+            continue
+        try:
+            record[field.name] = field.parse(value)
+        except Invalid as reason:
+            problems.append([field.name, str(reason)])
+    earlier, later = DATE_ORDER[record_type]
+    if record[earlier] and record[later] and _instant(record[later]) < _instant(record[earlier]):
+        problems.append([later, f"is before {earlier}"])
+    if record_type == ACCOUNT:
+        primary, listed = record["primarySourceCustomerId"], record["sourceCustomerIds"]
+        if primary and listed and primary not in listed:
+            problems.append(["primarySourceCustomerId", "is not one of sourceCustomerIds"])
+    return record, problems
+
+
+# -- Reading the file --------------------------------------------------------------------------
+
+_SIGNATURES = (
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"),
+    (b"PK\x03\x04", "an Excel workbook or a ZIP archive"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel or Word document"),
+    (b"\x1f\x8b", "a gzip archive"),
+)
+SAVE_AS_CSV = "In Excel or Sheets, save it as “CSV UTF-8” and upload that file."
+
+
+def sniff(head: bytes) -> None:
+    """Refuse what is plainly not a UTF-8 text file, from its first bytes."""
+    if not head.strip():
+        raise FileProblem("The file is empty.")
+    for magic, what in _SIGNATURES:
+        if head.startswith(magic):
+            raise FileProblem(f"This file is {what}, not a CSV file. {SAVE_AS_CSV}")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise FileProblem(f"This file is saved as UTF-16 text. {SAVE_AS_CSV}")
+    if b"\x00" in head:
+        raise FileProblem(f"This is not a text file (it holds binary data). {SAVE_AS_CSV}")
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        raise FileProblem(f"This file is not UTF-8 text. {SAVE_AS_CSV}") from None
+
+
+def header_columns(cells: list[str]) -> list[str | None]:
+    """Each header cell's column name (None for a results file's outcome columns)."""
+    names = [cell.strip().lstrip("\ufeff") for cell in cells]
+    if not any(names):
+        raise FileProblem(
+            "The first line is empty: it must be the header (start from the template)."
+        )
+    columns: list[str | None] = []
+    unknown, repeated = [], []
+    for position, name in enumerate(names, start=1):
+        column = _COLUMN_BY_LOWER.get(name.lower())
+        if column is None:
+            if name.lower() not in _RESULT_LOWER:
+                unknown.append(_shown(name) if name else f"(column {position} has no name)")
+        elif column in columns:
+            repeated.append(column)
+        columns.append(column)
+    problems = []
+    if unknown:
+        problems.append(f"columns the format does not have: {', '.join(unknown[:10])}")
+    if repeated:
+        problems.append(f"columns given twice: {', '.join(repeated)}")
+    if "record_type" not in columns:
+        problems.append("no record_type column")
+    if problems:
+        raise FileProblem(
+            f"The header has {'; '.join(problems)}. The header is: {', '.join(COLUMNS)} "
+            "(any order; start from the template)."
+        )
+    return columns
+
+
+def _records(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """(first line number, cells) for each CSV record, header first; never the whole file."""
+    line = 1
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as stream:
+            reader = csv.reader(stream)
+            for cells in reader:
+                yield line, cells
+                line = reader.line_num + 1
+    except UnicodeDecodeError:
+        raise FileProblem(f"Around line {line} the file is not UTF-8 text. {SAVE_AS_CSV}") from None
+    except csv.Error as error:
+        raise FileProblem(f"Line {line} is not valid CSV ({error}).") from None
+
+
+def _values(columns: list[str | None], cells: list[str]) -> dict[str, str]:
+    return {column: cell.strip() for column, cell in zip(columns, cells, strict=False) if column}
+
+
+def stage_row(
+    bulk_import: BulkImport, line: int, cells: list[str], columns: list[str | None]
+) -> BulkRow:
+    """One line as a staged row, with the problems it has on its own."""
+    row = BulkRow(bulk_import=bulk_import, line=line, cells=cells)
+    if not any(cell.strip() for cell in cells):
+        problems = [[ROW, "is empty"]]
+    elif len(cells) != len(columns):
+        problems = [[ROW, f"has {len(cells)} cells where the header has {len(columns)}"]]
+    else:
+        values = _values(columns, cells)
+        row.record_type = values.get("record_type", "").lower()[:16]
+        if row.record_type not in RECORDS:
+            shown = _shown(values.get("record_type", ""))
+            reason = f"'{shown}' is not customer, account or card" if shown else "is required"
+            problems = [["record_type", reason]]
+        else:
+            record, problems = parse_record(row.record_type, values)
+            if row.record_type == CUSTOMER:
+                row.source_customer_id = record["sourceCustomerId"] or ""
+            elif row.record_type == ACCOUNT:
+                row.source_customer_id = record["primarySourceCustomerId"] or ""
+                row.source_account_id = record["sourceAccountId"] or ""
+            else:
+                row.source_customer_id = record["sourceCustomerId"] or ""
+                row.source_account_id = record["sourceAccountId"] or ""
+    row.problems = problems
+    row.valid = not problems
+    return row
+
+
+# -- Upload and check --------------------------------------------------------------------------
+
+
+def import_upload(upload, *, user) -> BulkImport:
+    """Store an uploaded file under VAR_DIR/imports/ and check it; FileProblem if unusable."""
+    if upload.size == 0:
+        raise FileProblem("The file is empty.")
+    limit = max_upload_bytes()
+    if upload.size > limit:
+        raise FileProblem(
+            f"The file is {_megabytes(upload.size)}; the limit is {_megabytes(limit)}. "
+            "Split it into smaller files (each keeps its own header)."
+        )
+    upload.seek(0)
+    sniff(upload.read(8192))
+    upload.seek(0)
+    folder = settings.VAR_DIR / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    stored_name = f"{timezone.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:12]}.csv"
+    with open(folder / stored_name, "wb") as stored:
+        for chunk in upload.chunks():
+            stored.write(chunk)
+    bulk_import = BulkImport.objects.create(
+        created_by=user,
+        original_name=Path(upload.name or "upload.csv").name[:255],
+        stored_name=stored_name,
+        size_bytes=upload.size,
+    )
+    try:
+        check_import(bulk_import)
+    except FileProblem:
+        bulk_import.delete()
+        (folder / stored_name).unlink(missing_ok=True)
+        raise
+    return bulk_import
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def check_import(bulk_import: BulkImport) -> None:
+    """Stage and check every line of the stored file; FileProblem if the file is unusable."""
+    records = _records(bulk_import.path)
+    try:
+        _, header = next(records)
+    except StopIteration:
+        raise FileProblem("The file is empty.") from None
+    columns = header_columns(header)
+    bulk_import.header = header
+    staged: list[BulkRow] = []
+    filled = 0
+    for line, cells in records:
+        row = stage_row(bulk_import, line, cells, columns)
+        filled += row.problems != [[ROW, "is empty"]]
+        staged.append(row)
+        if len(staged) >= STAGE_CHUNK:
+            BulkRow.objects.bulk_create(staged)
+            staged = []
+    BulkRow.objects.bulk_create(staged)
+    if not filled:
+        raise FileProblem("The file has a header but no rows.")
+    rows = bulk_import.lines.all()
+    _mark_repeats(rows.filter(record_type=CUSTOMER), "source_customer_id", "sourceCustomerId")
+    _mark_repeats(rows.filter(record_type=ACCOUNT), "source_account_id", "sourceAccountId")
+    _check_accounts(bulk_import, columns)
+    _check_cards(bulk_import, columns)
+    totals = rows.aggregate(
+        rows=Count("pk"),
+        customers=Count("pk", filter=Q(record_type=CUSTOMER)),
+        accounts=Count("pk", filter=Q(record_type=ACCOUNT)),
+        cards=Count("pk", filter=Q(record_type=CARD)),
+        good=Count("pk", filter=Q(valid=True)),
+        good_customers=Count("pk", filter=Q(valid=True, record_type=CUSTOMER)),
+    )
+    bulk_import.row_count = totals["rows"]
+    bulk_import.customer_count = totals["customers"]
+    bulk_import.account_count = totals["accounts"]
+    bulk_import.card_count = totals["cards"]
+    bulk_import.good_row_count = totals["good"]
+    bulk_import.bad_row_count = totals["rows"] - totals["good"]
+    bulk_import.good_customer_count = totals["good_customers"]
+    bulk_import.state = BulkImport.State.CHECKED
+    bulk_import.save()
+
+
+def _pages(queryset: QuerySet, key: str, size: int = CHECK_PAGE) -> Iterator[list]:
+    """The queryset in pages ordered by `key`, each fetched after the last one's key."""
+    last = None
+    while True:
+        page = queryset if last is None else queryset.filter(**{f"{key}__gt": last})
+        items = list(page.order_by(key)[:size])
+        if not items:
+            return
+        yield items
+        last = items[-1][key] if isinstance(items[-1], dict) else getattr(items[-1], key)
+
+
+def _add_problems(found: Iterable[tuple[BulkRow, list[list[str]]]]) -> None:
+    changed = []
+    for row, problems in found:
+        if problems:
+            row.problems = [*row.problems, *problems]
+            row.valid = False
+            changed.append(row)
+    BulkRow.objects.bulk_update(changed, ["problems", "valid"], batch_size=STAGE_CHUNK)
+
+
+def _mark_repeats(rows: QuerySet, key: str, column: str) -> None:
+    """The second and later rows with the same id are bad: the first one stands."""
+    repeated = (
+        rows.exclude(**{key: ""}).values(key).annotate(copies=Count("pk")).filter(copies__gt=1)
+    )
+    for page in _pages(repeated, key):
+        ids = [item[key] for item in page]
+        first_line: dict[str, int] = {}
+        found = []
+        for row in rows.filter(**{f"{key}__in": ids}).order_by("line"):
+            ident = getattr(row, key)
+            if ident in first_line:
+                found.append((row, [[column, f"repeats line {first_line[ident]}"]]))
+            else:
+                first_line[ident] = row.line
+        _add_problems(found)
+
+
+def _first_rows(rows: QuerySet, key: str, ids: Iterable[str], *fields: str) -> dict[str, tuple]:
+    """For each id, (line, valid, *fields) of the first row that has it."""
+    first: dict[str, tuple] = {}
+    found = rows.filter(**{f"{key}__in": list(ids)}).order_by("line")
+    for ident, *rest in found.values_list(key, "line", "valid", *fields):
+        first.setdefault(ident, tuple(rest))
+    return first
+
+
+def _check_accounts(bulk_import: BulkImport, columns: list[str | None]) -> None:
+    """An account needs each of its customers in the file, and good."""
+    rows = bulk_import.lines.all()
+    customers = rows.filter(record_type=CUSTOMER)
+    for page in _pages(rows.filter(record_type=ACCOUNT, valid=True), "line"):
+        listed = {row.pk: _items(_values(columns, row.cells)["sourceCustomerIds"]) for row in page}
+        known = _first_rows(
+            customers, "source_customer_id", {i for ids in listed.values() for i in ids}
+        )
+        found = []
+        for row in page:
+            problems = []
+            for ident in listed[row.pk]:
+                column = (
+                    "primarySourceCustomerId"
+                    if ident == row.source_customer_id
+                    else "sourceCustomerIds"
+                )
+                if ident not in known:
+                    problems.append([column, f"customer {_shown(ident)} is not in this file"])
+                elif not known[ident][1]:
+                    line = known[ident][0]
+                    problems.append([column, f"customer {_shown(ident)} on line {line} is bad"])
+            found.append((row, problems))
+        _add_problems(found)
+
+
+def _check_cards(bulk_import: BulkImport, columns: list[str | None]) -> None:
+    """A card needs its account in the file, good, and held by the card's customer."""
+    rows = bulk_import.lines.all()
+    accounts = rows.filter(record_type=ACCOUNT)
+    for page in _pages(rows.filter(record_type=CARD, valid=True), "line"):
+        known = _first_rows(
+            accounts, "source_account_id", {row.source_account_id for row in page}, "cells"
+        )
+        found = []
+        for row in page:
+            account = _shown(row.source_account_id)
+            first = known.get(row.source_account_id)
+            if first is None:
+                problem = ["sourceAccountId", f"account {account} is not in this file"]
+            elif not first[1]:
+                problem = ["sourceAccountId", f"account {account} on line {first[0]} is bad"]
+            elif row.source_customer_id not in _items(
+                _values(columns, first[2])["sourceCustomerIds"]
+            ):
+                customer = _shown(row.source_customer_id)
+                problem = ["sourceCustomerId", f"{customer} is not a customer of account {account}"]
+            else:
+                continue
+            found.append((row, [problem]))
+        _add_problems(found)
+
+
+def listed_problems(bulk_import: BulkImport, limit: int = MAX_LISTED_PROBLEMS) -> list[tuple]:
+    """(line, column, reason) of the first bad rows, at most `limit` problems."""
+    listed: list[tuple] = []
+    bad = bulk_import.lines.filter(valid=False).order_by("line")
+    for line, problems in bad.values_list("line", "problems")[:limit]:
+        for column, reason in problems:
+            listed.append((line, column, reason))
+            if len(listed) >= limit:
+                return listed
+    return listed
+
+
+# -- Sending -----------------------------------------------------------------------------------
+
+
+def batch_key(import_id: int, customer_ids: Iterable[str]) -> str:
+    """The batch's idempotency key: its import and a hash of its sorted sourceCustomerIds."""
+    digest = hashlib.sha256("\n".join(sorted(customer_ids)).encode()).hexdigest()
+    return f"bulk-{import_id}-{digest}"
+
+
+def send_import(bulk_import: BulkImport, *, user) -> int:
+    """Confirm: put the good customers in batches of 50, one queued submission each.
+
+    Safe to call twice or to call again after a crash: each batch takes the next customers
+    not yet in a batch, under a lock on the import, so membership is frozen once and only once.
+    """
+    BulkImport.objects.filter(pk=bulk_import.pk, state=BulkImport.State.CHECKED).update(
+        state=BulkImport.State.SENDING, sent_by=user, sent_at=timezone.now()
+    )
+    bulk_import.refresh_from_db()
+    if bulk_import.state != BulkImport.State.SENDING:
+        return 0
+    made = 0
+    while _queue_next_batch(bulk_import, user) is not None:
+        made += 1
+    return made
+
+
+def _queue_next_batch(bulk_import: BulkImport, user) -> BulkBatch | None:
+    columns = header_columns(bulk_import.header)
+    with transaction.atomic():
+        locked = BulkImport.objects.select_for_update().get(pk=bulk_import.pk)
+        rows = locked.lines.filter(valid=True, batch__isnull=True)
+        last = locked.batches.order_by("-number").first()
+        after = 0
+        if last is not None:
+            after = last.rows.filter(record_type=CUSTOMER).aggregate(line=Max("line"))["line"]
+        customers = list(
+            rows.filter(record_type=CUSTOMER, line__gt=after or 0).order_by("line")[:BATCH_SIZE]
+        )
+        if not customers:
+            return None
+        ids = [row.source_customer_id for row in customers]
+        accounts = list(
+            rows.filter(record_type=ACCOUNT, source_customer_id__in=ids).order_by("line")
+        )
+        account_ids = [row.source_account_id for row in accounts]
+        cards = list(
+            rows.filter(record_type=CARD, source_account_id__in=account_ids).order_by("line")
+        )
+        members = [*customers, *accounts, *cards]
+        submission = create_submission(
+            BULK_CREATE,
+            payload=build_body(columns, customers, accounts, cards),
+            idempotency_key=batch_key(locked.pk, ids),
+            created_by=user,
+        )
+        batch = BulkBatch.objects.create(
+            bulk_import=locked,
+            number=last.number + 1 if last else 1,
+            submission=submission,
+            first_line=min(row.line for row in members),
+            last_line=max(row.line for row in members),
+            customer_count=len(customers),
+            row_count=len(members),
+        )
+        BulkRow.objects.filter(pk__in=[row.pk for row in members]).update(batch=batch)
+    return batch
+
+
+def build_body(
+    columns: list[str | None],
+    customers: list[BulkRow],
+    accounts: list[BulkRow],
+    cards: list[BulkRow],
+) -> dict:
+    """The contract's `{"customers": [...]}`: accounts under their primary customer, cards
+    under their account."""
+
+    def record(row: BulkRow) -> dict:
+        return parse_record(row.record_type, _values(columns, row.cells))[0]
+
+    cards_of: dict[str, list[dict]] = defaultdict(list)
+    for row in cards:
+        cards_of[row.source_account_id].append(record(row))
+    accounts_of: dict[str, list[dict]] = defaultdict(list)
+    for row in accounts:
+        accounts_of[row.source_customer_id].append(
+            {**record(row), "cards": cards_of.get(row.source_account_id, [])}
+        )
+    return {
+        "customers": [
+            {**record(row), "accounts": accounts_of.get(row.source_customer_id, [])}
+            for row in customers
+        ]
+    }
+
+
+def retry_failed(bulk_import: BulkImport) -> int:
+    """Give each failed batch a fresh set of attempts, with the same key and payload."""
+    failed = Submission.objects.filter(
+        bulk_batch__bulk_import=bulk_import, status=Status.FAILED
+    ).order_by("pk")
+    return sum(requeue(submission) for submission in failed)
+
+
+# -- Progress and results ----------------------------------------------------------------------
+
+FAILED_STATUSES = (Status.FAILED, Status.REJECTED, Status.CANCELLED)
+WAITING_STATUSES = (Status.QUEUED, Status.IN_FLIGHT, Status.RETRYING)
+
+
+@dataclass(frozen=True)
+class Progress:
+    batches: int
+    batches_sent: int
+    batches_failed: int
+    batches_waiting: int
+    customers_sent: int
+    customers_failed: int
+    customers_left: int
+    rows_sent: int
+    rows_failed: int
+    rows_left: int
+    # Good customers not in a batch yet (batches are still being made).
+    customers_unbatched: int
+
+    @property
+    def finished(self) -> bool:
+        return self.batches_waiting == 0 and self.customers_unbatched == 0
+
+    @property
+    def retryable(self) -> int:
+        return self.batches_failed
+
+
+def progress(bulk_import: BulkImport) -> Progress:
+    totals: dict[str, dict[str, int]] = {}
+    for outcome, statuses in (
+        ("sent", (Status.SUCCEEDED,)),
+        ("failed", FAILED_STATUSES),
+        ("waiting", WAITING_STATUSES),
+    ):
+        totals[outcome] = bulk_import.batches.filter(submission__status__in=statuses).aggregate(
+            batches=Count("pk"), customers=Sum("customer_count"), rows=Sum("row_count")
+        )
+    number = {outcome: {k: v or 0 for k, v in found.items()} for outcome, found in totals.items()}
+    batched_customers = sum(found["customers"] for found in number.values())
+    batched_rows = sum(found["rows"] for found in number.values())
+    unbatched = max(0, bulk_import.good_customer_count - batched_customers)
+    if bulk_import.state != BulkImport.State.SENDING:
+        unbatched = 0
+    return Progress(
+        batches=sum(found["batches"] for found in number.values()),
+        batches_sent=number["sent"]["batches"],
+        batches_failed=number["failed"]["batches"],
+        batches_waiting=number["waiting"]["batches"],
+        customers_sent=number["sent"]["customers"],
+        customers_failed=number["failed"]["customers"],
+        customers_left=number["waiting"]["customers"] + unbatched,
+        rows_sent=number["sent"]["rows"],
+        rows_failed=number["failed"]["rows"],
+        rows_left=number["waiting"]["rows"] + max(0, bulk_import.good_row_count - batched_rows),
+        customers_unbatched=unbatched,
+    )
+
+
+def results_rows(bulk_import: BulkImport) -> Iterator[list[str]]:
+    """The results file: every line of the upload with its outcome, read in chunks."""
+    columns = header_columns(bulk_import.header)
+    kept = [index for index, column in enumerate(columns) if column]
+    yield [*RESULT_COLUMNS, *(bulk_import.header[index] for index in kept)]
+    batches = {
+        pk: (number, status, request_id, error or last_error)
+        for pk, number, status, request_id, error, last_error in bulk_import.batches.values_list(
+            "pk",
+            "number",
+            "submission__status",
+            "request_id",
+            "error",
+            "submission__last_error",
+        )
+    }
+    labels = dict(Status.choices)
+    lines = bulk_import.lines.order_by("line").values_list(
+        "line", "cells", "valid", "problems", "batch_id"
+    )
+    for line, cells, valid, problems, batch_id in lines.iterator(chunk_size=2000):
+        number = request_id = ""
+        if not valid:
+            outcome = "invalid"
+            detail = "; ".join(f"{column}: {reason}" for column, reason in problems)
+        elif batch_id is None:
+            outcome, detail = "waiting", "not sent yet"
+        else:
+            number, status, request_id, error = batches[batch_id]
+            if status == Status.SUCCEEDED:
+                outcome, detail = "sent", ""
+            elif status in FAILED_STATUSES:
+                outcome, detail, request_id = "failed", error or labels[status], ""
+            else:
+                outcome, detail, request_id = "waiting", labels[status], ""
+        shown = cells if len(cells) != len(columns) else [cells[index] for index in kept]
+        yield [str(line), outcome, str(number), request_id, detail, *shown]
