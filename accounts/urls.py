@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views
+from accounts import bulk_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -13,4 +13,11 @@ urlpatterns = [
     path(
         "search/individual/<path:individual_id>/", views.search_individual, name="search_individual"
     ),
+]
+urlpatterns += [
+    path("bulk/", bulk_views.bulk_upload, name="bulk"),
+    path("bulk/<int:pk>/", bulk_views.bulk_import, name="bulk_import"),
+    path("bulk/<int:pk>/send/", bulk_views.bulk_send, name="bulk_send"),
+    path("bulk/<int:pk>/retry/", bulk_views.bulk_retry, name="bulk_retry"),
+    path("bulk/<int:pk>/results.csv", bulk_views.bulk_results, name="bulk_results"),
 ]

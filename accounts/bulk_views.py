@@ -1,0 +1,133 @@
+"""Bulk customer import pages: upload and check, preview, send, progress, results, retry."""
+
+import csv
+
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from accounts import bulk
+from accounts.models import BulkImport
+from portal.decorators import role_required
+from portal.roles import MANAGER, OPS
+from portal.submissions.models import Status
+
+HTMX_STOP_POLLING = 286
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label="Customer file (CSV)",
+        error_messages={"required": "Choose a CSV file to upload.", "empty": "The file is empty."},
+    )
+
+
+def _imports_for(request: HttpRequest):
+    return BulkImport.objects.for_user(request.user).select_related("created_by")
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(OPS, MANAGER)
+def bulk_upload(request: HttpRequest) -> HttpResponse:
+    """Upload a file: it is stored and checked; nothing is sent until the preview is confirmed."""
+    form = UploadForm(request.POST, request.FILES) if request.method == "POST" else UploadForm()
+    if request.method == "POST" and form.is_valid():
+        try:
+            bulk_import = bulk.import_upload(form.cleaned_data["file"], user=request.user)
+        except bulk.FileProblem as problem:
+            form.add_error("file", str(problem))
+        else:
+            return redirect("accounts:bulk_import", pk=bulk_import.pk)
+    imports = _imports_for(request).annotate(
+        batch_total=Count("batches"),
+        batches_sent=Count("batches", filter=Q(batches__submission__status=Status.SUCCEEDED)),
+        batches_failed=Count(
+            "batches", filter=Q(batches__submission__status__in=bulk.FAILED_STATUSES)
+        ),
+    ).order_by("-created_at", "-id")
+    context = {
+        "form": form,
+        "page": Paginator(imports, 25).get_page(request.GET.get("page")),
+        "columns": bulk.COLUMNS,
+        "max_megabytes": bulk.max_upload_bytes() // (1024 * 1024),
+        "batch_size": bulk.BATCH_SIZE,
+    }
+    return render(request, "accounts/bulk_upload.html", context, status=400 if form.errors else 200)
+
+
+@require_GET
+@role_required(OPS, MANAGER)
+@vary_on_headers("HX-Request")
+def bulk_import(request: HttpRequest, pk: int) -> HttpResponse:
+    """The check's preview before sending; afterwards the live progress (htmx polls it)."""
+    bulk_import = get_object_or_404(_imports_for(request).select_related("sent_by"), pk=pk)
+    progress = bulk.progress(bulk_import)
+    context = {"bulk_import": bulk_import, "progress": progress}
+    if request.htmx:
+        response = render(request, "accounts/bulk_import.html#progress", context)
+        if progress.finished:
+            response.status_code = HTMX_STOP_POLLING
+        return response
+    context["problems"] = bulk.listed_problems(bulk_import)
+    context["max_listed"] = bulk.MAX_LISTED_PROBLEMS
+    context["batch_count"] = -(-bulk_import.good_customer_count // bulk.BATCH_SIZE)
+    return render(request, "accounts/bulk_import.html", context)
+
+
+@require_POST
+@role_required(OPS, MANAGER)
+def bulk_send(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirmed: batch the good customers and queue them for the worker."""
+    bulk_import = get_object_or_404(_imports_for(request), pk=pk)
+    if bulk_import.state == BulkImport.State.CHECKING:
+        messages.error(request, "This file was never fully checked. Upload it again.")
+    elif bulk_import.good_customer_count == 0:
+        messages.error(request, "There is no good customer to send.")
+    else:
+        made = bulk.send_import(bulk_import, user=request.user)
+        if made:
+            messages.success(request, f"Queued {made} batch{'es' if made != 1 else ''}.")
+    return redirect("accounts:bulk_import", pk=bulk_import.pk)
+
+
+@require_POST
+@role_required(OPS, MANAGER)
+def bulk_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send the failed batches again, each with its own key and frozen customers."""
+    bulk_import = get_object_or_404(_imports_for(request), pk=pk)
+    moved = bulk.retry_failed(bulk_import)
+    if moved:
+        messages.success(request, f"Re-queued {moved} failed batch{'es' if moved != 1 else ''}.")
+    else:
+        messages.info(request, "No failed batch to retry.")
+    return redirect("accounts:bulk_import", pk=bulk_import.pk)
+
+
+class _Echo:
+    """A file-like object whose write() hands the line back, for csv.writer."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+@require_GET
+@role_required(OPS, MANAGER)
+def bulk_results(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    """Every line of the file with its outcome: sent, failed, invalid or waiting."""
+    bulk_import = get_object_or_404(_imports_for(request), pk=pk)
+    writer = csv.writer(_Echo())
+    stem = bulk_import.original_name.rsplit(".", 1)[0] or "import"
+    response = StreamingHttpResponse(
+        (writer.writerow(row) for row in bulk.results_rows(bulk_import)),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"{stem}-results-{bulk_import.pk}.csv"
+    )
+    return response
