@@ -759,7 +759,7 @@ def results_rows(bulk_import: BulkImport) -> Iterator[list[str]]:
     lines = bulk_import.lines.order_by("line").values_list(
         "line", "cells", "valid", "problems", "batch_id"
     )
-    for line, cells, valid, problems, batch_id in lines.iterator(chunk_size=2000):
+    for line, cells, valid, problems, batch_id in lines.iterator(chunk_size=500):
         number = request_id = ""
         if not valid:
             outcome = "invalid"

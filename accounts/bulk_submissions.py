@@ -35,7 +35,8 @@ def rejected(submission, failure) -> None:
 
 def failed(submission, failure) -> None:
     detail = failure.detail if failure else "no answer"
-    _record_error(submission, f"Failed after {submission.attempts} attempts: {detail}")
+    attempts = f"{submission.attempts} attempt{'s' if submission.attempts != 1 else ''}"
+    _record_error(submission, f"Failed after {attempts}: {detail}")
 
 
 def cancelled(submission) -> None:
