@@ -1,0 +1,52 @@
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+
+from portal.audit import reports
+from portal.audit.forms import ReportFilterForm
+from portal.decorators import role_required
+from portal.roles import MANAGER, OPS
+
+TEMPLATE = "audit/report.html"
+
+
+@require_GET
+@role_required(MANAGER, OPS)
+@vary_on_headers("HX-Request", "HX-History-Restore-Request")
+def report(request: HttpRequest) -> HttpResponse:
+    """The audit report of a manager's team (ops: any team), filtered by GET: linkable."""
+    form = ReportFilterForm(request.GET, user=request.user)
+    valid = form.is_valid()
+    context = {
+        "form": form,
+        "report": reports.build_report(form.scope()) if valid else None,
+        "team": form.report_team if valid else None,
+        "query": form.query_string(),
+    }
+    if request.htmx and not request.htmx.history_restore_request:
+        # The report body, plus the one-line summary that screen readers announce.
+        html = render_to_string(f"{TEMPLATE}#report", context, request) + render_to_string(
+            f"{TEMPLATE}#status", {**context, "oob": True}, request
+        )
+        return HttpResponse(html)
+    return render(request, TEMPLATE, context, status=200 if valid else 400)
+
+
+@require_GET
+@role_required(MANAGER, OPS)
+def export_csv(request: HttpRequest) -> HttpResponse:
+    """Exactly the records the report's filters select, streamed row by row as CSV."""
+    form = ReportFilterForm(request.GET, user=request.user)
+    if not form.is_valid():
+        context = {"form": form, "report": None, "team": None, "query": form.query_string()}
+        return render(request, TEMPLATE, context, status=400)
+    scope = form.scope()
+    response = StreamingHttpResponse(
+        reports.csv_lines(scope), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="audit-{scope.since:%Y%m%d}-{scope.until:%Y%m%d}.csv"'
+    )
+    return response
