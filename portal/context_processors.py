@@ -16,6 +16,7 @@ def navigation(request: HttpRequest) -> dict:
             "orders": roles.is_rep(user) or roles.is_manager(user) or roles.is_ops(user),
             "admin": user.is_staff,
             "bulk": roles.is_ops(user) or roles.is_manager(user),
+            "reports": roles.is_manager(user) or roles.is_ops(user),
         },
         "user_roles": [roles.ROLE_LABELS.get(name, name) for name in sorted(roles.roles_of(user))],
     }
