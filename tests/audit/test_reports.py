@@ -1,0 +1,384 @@
+"""The managers' audit reports: who sees what, the numbers on known data, CSV, query count."""
+
+import csv
+import io
+from datetime import datetime, timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from orders.models import CareOrder
+from portal.audit import reports
+from portal.audit.models import Action, AuditRecord, Outcome
+from portal.models import Team
+
+URL = reverse("audit:report")
+EXPORT = reverse("audit:export")
+API_OF = {
+    Action.LOOKUP: "accounts",
+    Action.ACCOUNT_CREATE: "accounts",
+    Action.SEARCH: "search",
+    Action.BULK_CREATE: "bulk",
+    Action.CARE_ORDER: "orders",
+    Action.CARE_ORDER_STATUS: "orders",
+    Action.CARE_ORDER_CANCEL: "orders",
+}
+
+
+def record(actor, action=Action.LOOKUP, outcome=Outcome.OK, duration_ms=100, **fields):
+    """One audit record, an hour ago unless told otherwise."""
+    fields.setdefault("created_at", timezone.now() - timedelta(hours=1))
+    return AuditRecord.objects.create(
+        actor=actor,
+        action=action,
+        api=fields.pop("api", API_OF[action]),
+        method=fields.pop("method", "POST"),
+        url="http://carrier.example/api",
+        response_status=fields.pop("response_status", 200),
+        duration_ms=duration_ms,
+        outcome=outcome,
+        **fields,
+    )
+
+
+def report_for(client, user, **params):
+    client.force_login(user)
+    response = client.get(URL, params)
+    assert response.status_code == 200, response.content.decode()[:2000]
+    return response.context["report"]
+
+
+def test_it_asks_anonymous_users_to_log_in(client, db):
+    response = client.get(URL)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_a_rep_may_not_read_reports(client, alice):
+    client.force_login(alice)
+
+    assert client.get(URL).status_code == 403
+    assert client.get(EXPORT).status_code == 403
+
+
+def test_only_post_is_refused(client, carol):
+    client.force_login(carol)
+
+    assert client.post(URL).status_code == 405
+    assert client.post(EXPORT).status_code == 405
+
+
+def test_a_manager_sees_only_their_teams_numbers(client, alice, bob, carol):
+    for _ in range(3):
+        record(alice)
+    for _ in range(5):
+        record(bob)
+
+    report = report_for(client, carol)
+
+    assert report.calls == 3
+    assert [rep.name for rep in report.reps] == ["Alice Tester"]
+    html = client.get(URL).content.decode()
+    assert "Team Central" in html
+    assert "Bob Tester" not in html
+
+
+def test_a_manager_cannot_choose_another_team_or_its_reps(client, alice, bob, carol):
+    record(alice)
+    record(bob)
+    east = Team.objects.get(name="East")
+    client.force_login(carol)
+
+    # The team filter is not theirs to set: it is ignored.
+    assert report_for(client, carol, team=east.pk).calls == 1
+    # Another team's rep is not a choice.
+    response = client.get(URL, {"rep": bob.pk})
+    assert response.status_code == 400
+    assert response.context["report"] is None
+    assert client.get(EXPORT, {"rep": bob.pk}).status_code == 400
+
+
+def test_ops_see_every_team_and_can_choose_one(client, alice, bob, olivia):
+    for _ in range(3):
+        record(alice)
+    for _ in range(5):
+        record(bob)
+    record(None, Action.CARE_ORDER_STATUS)  # a call no user made (the status poll)
+
+    everyone = report_for(client, olivia)
+    east = report_for(client, olivia, team=Team.objects.get(name="East").pk)
+
+    assert everyone.calls == 9
+    assert {rep.name for rep in everyone.reps} == {"Alice Tester", "Bob Tester", "(no user)"}
+    assert east.calls == 5
+    assert [rep.name for rep in east.reps] == ["Bob Tester"]
+
+
+def test_filters_change_the_numbers(client, alice, bob, carol, olivia):
+    record(alice, Action.LOOKUP)
+    record(alice, Action.LOOKUP, Outcome.TIMEOUT, error="no answer within 8 s")
+    record(alice, Action.SEARCH)
+    record(alice, Action.CARE_ORDER, created_at=timezone.now() - timedelta(days=40))
+    record(bob, Action.SEARCH)
+
+    assert report_for(client, carol).calls == 3
+    assert report_for(client, carol, action="lookup").calls == 2
+    assert report_for(client, carol, api="search").calls == 1
+    assert report_for(client, carol, outcome="timeout").calls == 1
+    assert report_for(client, carol, rep=alice.pk).calls == 3
+    since = (timezone.localdate() - timedelta(days=60)).isoformat()
+    assert report_for(client, carol, since=since).calls == 4
+    assert report_for(client, olivia, rep=bob.pk).calls == 1
+    assert report_for(client, olivia, action="search").calls == 2
+
+
+def test_success_rate_latency_and_failures_on_a_known_set(client, alice, bob, carol):
+    for ms in range(10, 101, 10):  # accounts: 10, 20, ... 100 ms
+        record(alice, Action.LOOKUP, duration_ms=ms)
+    record(alice, Action.SEARCH, duration_ms=5)
+    record(alice, Action.SEARCH, Outcome.NOT_FOUND, duration_ms=7, response_status=404)
+    record(alice, Action.SEARCH, Outcome.REJECTED, duration_ms=9, error="postCode is not a ZIP")
+    record(alice, Action.SEARCH, Outcome.REJECTED, duration_ms=9, error="postCode is not a ZIP")
+    record(alice, Action.SEARCH, Outcome.TIMEOUT, duration_ms=3000, error="no answer within 8 s")
+    record(bob, Action.LOOKUP, Outcome.TIMEOUT, duration_ms=9999, error="not Central's")
+
+    report = report_for(client, carol)
+
+    assert report.calls == 15
+    assert report.successes == 12  # 10 OK lookups, 1 OK search, 1 search that found nothing
+    assert report.success_rate == pytest.approx(80.0)
+    latency = {api.api: (api.calls, api.p50, api.p95) for api in report.latency}
+    # Nearest rank: p50 of 10 values is the 5th, p95 the 10th; of 5 values the 3rd and 5th.
+    assert latency == {"accounts": (10, 50, 100), "search": (5, 9, 3000)}
+    assert [(f["outcome"], f["error"], f["calls"]) for f in report.failures] == [
+        ("rejected", "postCode is not a ZIP", 2),
+        ("timeout", "no answer within 8 s", 1),
+    ]
+    (alice_row,) = report.reps
+    assert (alice_row.calls, alice_row.successes, alice_row.p95) == (15, 12, 3000)
+    assert alice_row.success_rate == pytest.approx(80.0)
+    latest = AuditRecord.objects.filter(actor=alice).latest("created_at")
+    assert alice_row.last_activity == latest.created_at
+    html = client.get(URL).content.decode()
+    assert "80.0%" in html
+    assert "postCode is not a ZIP" in html
+
+
+def test_each_day_counts_its_calls_by_action_in_local_time(client, alice, carol):
+    today = timezone.localdate()
+    yesterday = today - timedelta(days=1)
+    late = timezone.make_aware(datetime.combine(yesterday, datetime.min.time())) + timedelta(
+        hours=23, minutes=30
+    )  # 23:30 local: already tomorrow in UTC
+    record(alice, Action.LOOKUP, created_at=late)
+    record(alice, Action.LOOKUP, created_at=late)
+    record(alice, Action.SEARCH, created_at=late)
+
+    report = report_for(client, carol)
+
+    by_day = {day.day: day.counts for day in report.days}
+    assert len(report.days) == 30
+    assert report.days[-1].day == today
+    assert by_day[yesterday] == {"lookup": 2, "search": 1}
+    assert by_day[today] == {}
+    # The stacked chart has one bar segment per (day, action) with calls.
+    assert len(report.volume_chart.rects) == 2
+
+
+def test_the_funnel_counts_each_step_once(client, alice, bob, carol):
+    record(alice, Action.LOOKUP, Outcome.NOT_FOUND)
+    record(alice, Action.LOOKUP, Outcome.UNREACHABLE)
+    record(alice, Action.LOOKUP, attempt=2)  # the retry of the unreachable one
+    record(alice, Action.LOOKUP)
+    # Account creation: a replayed success under one key counts once; a rejection not at all.
+    record(alice, Action.ACCOUNT_CREATE, idempotency_key="k1")
+    record(alice, Action.ACCOUNT_CREATE, idempotency_key="k1", attempt=2)
+    record(alice, Action.ACCOUNT_CREATE, idempotency_key="k2")
+    record(alice, Action.ACCOUNT_CREATE, Outcome.REJECTED, idempotency_key="k3")
+    # Care orders: a 503 then an acceptance of the same message.
+    record(alice, Action.CARE_ORDER, Outcome.TRANSIENT, idempotency_key="m1")
+    record(alice, Action.CARE_ORDER, idempotency_key="m1", attempt=2)
+    record(bob, Action.LOOKUP)
+    record(bob, Action.CARE_ORDER, idempotency_key="b1")
+    CareOrder.objects.create(created_by=alice, status=CareOrder.Status.COMPLETED)
+    CareOrder.objects.create(created_by=alice, status=CareOrder.Status.ACCEPTED)
+    CareOrder.objects.create(created_by=bob, status=CareOrder.Status.COMPLETED)
+    old = CareOrder.objects.create(created_by=alice, status=CareOrder.Status.COMPLETED)
+    CareOrder.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=45))
+
+    report = report_for(client, carol)
+    # The funnel keeps to dates, team and rep: each step is its own action.
+    searches_only = report_for(client, carol, action="search")
+
+    steps = [(step.label, step.count) for step in report.funnel]
+    assert steps == [
+        ("Lookups made", 3),
+        ("Accounts created", 2),
+        ("Care orders accepted", 1),
+        ("Care orders completed", 1),
+    ]
+    assert report.funnel[1].of_previous == pytest.approx(200 / 3)
+    assert [step.count for step in searches_only.funnel] == [3, 2, 1, 1]
+    assert searches_only.calls == 0
+
+
+def test_the_funnel_counts_unkeyed_successes_one_by_one(alice, carol):
+    record(alice, Action.ACCOUNT_CREATE)
+    record(alice, Action.ACCOUNT_CREATE)
+
+    since, until = reports.default_dates()
+    team = Team.objects.get(name="Central")
+    steps = reports.funnel(reports.Scope(since, until, reports.team_member_ids(team.pk)))
+
+    assert steps[1].count == 2
+
+
+def test_the_csv_streams_exactly_the_filtered_records(client, alice, bob, carol):
+    first = record(alice, Action.LOOKUP, duration_ms=180, created_at=timezone.now() - timedelta(2))
+    record(alice, Action.SEARCH)
+    second = record(
+        alice, Action.LOOKUP, Outcome.TIMEOUT, duration_ms=8000, response_status=None,
+        error="no answer within 8 s", attempt=2,
+    )  # fmt: skip
+    record(bob, Action.LOOKUP)
+    client.force_login(carol)
+
+    response = client.get(EXPORT, {"action": "lookup"})
+
+    assert response.status_code == 200
+    assert response.streaming
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="audit-')
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0] == list(reports.CSV_COLUMNS)
+    expected = [
+        [
+            timezone.localtime(r.created_at).isoformat(),
+            "alice",
+            "Central",
+            "lookup",
+            "accounts",
+            "POST",
+            str(r.response_status or ""),
+            r.outcome,
+            str(r.duration_ms),
+            str(r.attempt),
+            r.error,
+        ]
+        for r in (first, second)
+    ]
+    assert rows[1:] == expected
+    assert datetime.fromisoformat(rows[1][0]) == first.created_at
+
+
+def test_the_page_links_the_csv_with_its_filters(client, alice, carol):
+    record(alice)
+    client.force_login(carol)
+
+    html = client.get(URL, {"action": "lookup", "outcome": "ok"}).content.decode()
+
+    since, until = reports.default_dates()
+    assert f"{EXPORT}?since={since}&amp;until={until}&amp;action=lookup&amp;outcome=ok" in html
+
+
+def test_the_csv_defuses_spreadsheet_formulas(client, alice, carol):
+    record(alice, Action.LOOKUP, Outcome.REJECTED, error='=HYPERLINK("http://evil")')
+    client.force_login(carol)
+
+    body = b"".join(client.get(EXPORT).streaming_content).decode()
+
+    assert "'=HYPERLINK" in body
+
+
+def test_htmx_gets_the_report_and_the_announcement_only(client, alice, carol):
+    record(alice)
+    client.force_login(carol)
+
+    response = client.get(URL, {"action": "lookup"}, headers={"HX-Request": "true"})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in html
+    assert "<form" not in html
+    assert 'id="volume-chart-title"' in html
+    assert 'id="report-status" class="visually-hidden" role="status" hx-swap-oob="true"' in html
+    assert "HX-Request" in response["Vary"]
+
+
+def test_a_back_button_restore_gets_the_whole_page(client, carol):
+    client.force_login(carol)
+
+    response = client.get(URL, headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+
+    assert "<html" in response.content.decode()
+
+
+def test_bad_dates_are_explained(client, carol):
+    client.force_login(carol)
+
+    page = client.get(URL, {"since": "2026-03-10", "until": "2026-03-01"})
+    partial = client.get(
+        URL, {"since": "2020-01-01", "until": "2026-01-01"}, headers={"HX-Request": "true"}
+    )
+
+    assert page.status_code == 400
+    assert "The end is before the start." in page.content.decode()
+    assert partial.status_code == 200  # htmx swaps it in
+    assert "Choose at most 366 days." in partial.content.decode()
+
+
+def test_the_charts_are_svg_drawn_on_the_server_under_the_csp(client, alice, carol):
+    for action in (Action.LOOKUP, Action.SEARCH, Action.CARE_ORDER):
+        record(alice, action)
+    client.force_login(carol)
+
+    response = client.get(URL)
+
+    html = response.content.decode()
+    assert "script-src" in response["Content-Security-Policy"]
+    assert html.count("<svg") == 3
+    assert html.count('role="img"') == 3
+    for chart in ("volume-chart", "latency-chart", "funnel-chart"):
+        assert f'aria-labelledby="{chart}-title {chart}-desc"' in html
+    assert "<caption>Calls per day, by action</caption>" in html
+    assert " style=" not in html
+    assert "<script>" not in html  # only htmx, with the nonce
+    # Numbers in SVG attributes never pick up a thousands separator or a decimal comma.
+    assert 'class="series-lookup"' in html
+
+
+def test_the_nav_shows_reports_to_managers_and_ops_only(client, alice, carol, olivia):
+    link = f'href="{URL}"'
+    for user, shown in ((alice, False), (carol, True), (olivia, True)):
+        client.force_login(user)
+        assert (link in client.get(reverse("orders:list")).content.decode()) is shown
+
+
+def test_query_count_does_not_grow_with_the_data(
+    client, alice, bob, carol, olivia, django_assert_max_num_queries
+):
+    def queries(user, params):
+        client.force_login(user)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(URL, params).status_code == 200
+        return len(captured)
+
+    cases = [(carol, {}), (olivia, {}), (olivia, {"rep": alice.pk, "action": "lookup"})]
+    record(alice, Action.LOOKUP)  # every case has rows, however the generator spreads them
+    call_command("generate_audit_records", 9, days=20, stdout=io.StringIO())
+    assert AuditRecord.objects.count() == 10
+    few = [queries(user, params) for user, params in cases]
+    call_command("generate_audit_records", 490, days=20, stdout=io.StringIO())
+    assert AuditRecord.objects.count() == 500
+    many = [queries(user, params) for user, params in cases]
+
+    assert few == many
+    for user, params in cases:
+        client.force_login(user)
+        with django_assert_max_num_queries(16):
+            client.get(URL, params)
