@@ -100,10 +100,12 @@ def test_notifications_need_no_login_or_csrf_but_only_post(alice):
     assert client.get(NOTIFY).status_code == 405
 
 
-def test_a_notification_for_an_unknown_order_is_recorded(client, db):
-    assert push(client, notification("ORD-NOPE", "completed")).json() == {
-        "outcome": "unknown_order"
-    }
+def test_a_notification_for_an_unknown_order_is_recorded_and_asked_again(client, db):
+    response = push(client, notification("ORD-NOPE", "completed"))
+
+    assert response.status_code == 404  # the carrier pushes it again later
+    assert response.json() == {"outcome": "unknown_order"}
+    assert CarrierNotification.objects.get().outcome == "unknown_order"
 
 
 def test_the_order_page_stops_polling_when_terminal(alice_client, alice):
