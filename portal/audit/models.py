@@ -52,6 +52,7 @@ class Outcome(models.TextChoices):
     TIMEOUT = "timeout", "Timed out"
     UNREACHABLE = "unreachable", "Unreachable"
     MALFORMED = "malformed", "Malformed answer"
+    LOST = "lost", "Worker lost during the call"
 
 
 class AppendOnlyError(Exception):

@@ -17,9 +17,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from portal.audit.models import AuditRecord, Outcome
 from portal.submissions.models import CLAIMABLE, Status, Submission
 from portal.upstream import errors
-from portal.upstream.http import Response
+from portal.upstream.http import ACCOUNTS, BULK, ORDERS, Response
 from portal.upstream.redaction import redact_data
 
 logger = logging.getLogger("portal.submissions")
@@ -215,11 +216,39 @@ def sweep(now=None) -> dict[str, int]:
             updated_at=now,
         ):
             reclaimed.append(submission.pk)
+            _audit_lost_attempt(submission)
             logger.warning("submission %s: lease expired, re-queued", submission.pk)
     overdue = list(Submission.objects.due(now - grace).values_list("pk", flat=True)[:500])
     for submission_id in [*reclaimed, *overdue]:
         enqueue(submission_id)
     return {"reclaimed": len(reclaimed), "enqueued": len(reclaimed) + len(overdue)}
+
+
+# The API each kind of write calls: for the audit record of an attempt whose worker died.
+KIND_APIS = {"account_create": ACCOUNTS, "care_order": ORDERS, "bulk_create": BULK}
+
+
+def _audit_lost_attempt(submission: Submission) -> None:
+    """A worker died mid-attempt: its call may have reached the carrier, so it is recorded."""
+    if AuditRecord.objects.filter(
+        idempotency_key=submission.idempotency_key, attempt=submission.attempts
+    ).exists():
+        return  # the worker recorded the outcome, then died before finishing
+    api = KIND_APIS.get(submission.kind)
+    AuditRecord.objects.create(
+        actor=submission.created_by,
+        action=submission.kind,
+        api=api.name if api else "",
+        method="POST",
+        url=api.url("") if api else "",
+        request_body=redact_data(submission.payload),
+        outcome=Outcome.LOST,
+        attempt=submission.attempts,
+        idempotency_key=submission.idempotency_key,
+        error="worker lost during the attempt; the call's outcome is unknown",
+        related_type="submissions.submission",
+        related_id=str(submission.pk),
+    )
 
 
 def requeue(submission: Submission) -> bool:

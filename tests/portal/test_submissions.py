@@ -163,6 +163,9 @@ def test_the_sweeper_reclaims_an_expired_lease(submission, carrier, enqueued):
 
     submission.refresh_from_db()
     assert submission.status == Status.RETRYING
+    # The lost attempt may have reached the carrier: it has its audit record.
+    lost = AuditRecord.objects.get()
+    assert (lost.outcome, lost.attempt, lost.idempotency_key) == ("lost", 1, "key-1")
     assert enqueued == [(submission.pk, None)]
     assert services.process(submission.pk) == Status.SUCCEEDED
 
