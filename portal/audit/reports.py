@@ -425,6 +425,7 @@ class DayVolume:
 
 
 ACTION_LABELS = dict(Action.choices)
+OUTCOME_LABELS = dict(Outcome.choices)
 
 
 def volume_chart(days: list[DayVolume], width: int = 760, height: int = 250) -> Chart:
@@ -564,7 +565,7 @@ def build_report(scope: Scope) -> Report:
     steps = funnel(scope)
     failures = failure_reasons(records)
     for failure in failures:
-        failure["outcome_label"] = Outcome(failure["outcome"]).label
+        failure["outcome_label"] = OUTCOME_LABELS.get(failure["outcome"], failure["outcome"])
         failure["share"] = 100 * failure["calls"] / calls if calls else 0.0
     return Report(
         scope=scope,

@@ -66,7 +66,7 @@ def test_a_rep_may_not_read_reports(client, alice):
     assert client.get(EXPORT).status_code == 403
 
 
-def test_only_post_is_refused(client, carol):
+def test_it_refuses_post(client, carol):
     client.force_login(carol)
 
     assert client.post(URL).status_code == 405
