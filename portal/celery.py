@@ -1,8 +1,11 @@
 import os
 
 from celery import Celery
+from kombu.transport import TRANSPORT_ALIASES
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+# filesystem:// with messages written atomically (see portal/broker.py).
+TRANSPORT_ALIASES["filesystem"] = "portal.broker:Transport"
 
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
