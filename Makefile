@@ -4,13 +4,32 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format bench venv chromium clean
+.PHONY: run test lint format bench chaos security venv chromium wrk clean
 
 run: venv
 	bin/run
 
 test: venv chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# 1,000 mixed writes against a faulty carrier while workers are killed and the broker restarts.
+chaos: venv
+	$(PY) bench/chaos.py
+
+# Static security checks and known vulnerabilities in the pinned dependencies.
+security: venv
+	$(VENV)/bin/bandit -ll -q -r portal accounts orders sandbox
+	$(VENV)/bin/pip-audit -r requirements.txt --progress-spinner off
+
+# How much the portal adds to the carrier's own time, on SQLite and on PostgreSQL + Redis.
+bench: venv wrk
+	$(PY) bench/run.py sqlite
+	bin/with-services $(PY) bench/run.py postgres
+	$(PY) bench/report.py
+
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { echo "Installing wrk with apt-get..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 
 lint: venv
 	$(VENV)/bin/ruff check .

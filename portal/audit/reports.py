@@ -197,7 +197,7 @@ def stats_by(
         carried = f", {ok}, {last}"
     # Only quoted names and integer literals are formatted in; values stay parameters.
     sql = (
-        f"SELECT {key}, {', '.join(columns)} FROM ("  # noqa: S608
+        f"SELECT {key}, {', '.join(columns)} FROM ("  # noqa: S608  # nosec B608 - quoted names and integers only
         f"SELECT {key}, {ms}{carried}, "
         f"SUM({n}) OVER (PARTITION BY {key} ORDER BY {ms}) AS {running}, "
         f"SUM({n}) OVER (PARTITION BY {key}) AS {total} FROM ({inner}) AS histogram"

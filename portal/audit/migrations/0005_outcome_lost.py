@@ -4,15 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0004_report_indexes'),
+        ("audit", "0004_report_indexes"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditrecord',
-            name='outcome',
-            field=models.CharField(choices=[('ok', 'OK'), ('not_found', 'Nothing found'), ('rejected', 'Rejected'), ('transient', 'Carrier error (retryable)'), ('timeout', 'Timed out'), ('unreachable', 'Unreachable'), ('malformed', 'Malformed answer'), ('lost', 'Worker lost during the call')], max_length=16),
+            model_name="auditrecord",
+            name="outcome",
+            field=models.CharField(
+                choices=[
+                    ("ok", "OK"),
+                    ("not_found", "Nothing found"),
+                    ("rejected", "Rejected"),
+                    ("transient", "Carrier error (retryable)"),
+                    ("timeout", "Timed out"),
+                    ("unreachable", "Unreachable"),
+                    ("malformed", "Malformed answer"),
+                    ("lost", "Worker lost during the call"),
+                ],
+                max_length=16,
+            ),
         ),
     ]
