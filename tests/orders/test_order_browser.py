@@ -63,7 +63,9 @@ def test_a_rep_orders_two_changes_and_sees_it_complete(
         order = CareOrder.objects.get()
         print("ORDER", order.status, list(order.events.values_list("to_status", "source")))
         print("NOTES", list(CarrierNotification.objects.values_list("milestone", "outcome")))
-        print("SUB", order.submission.status, order.submission.attempts, order.submission.last_error)
+        print(
+            "SUB", order.submission.status, order.submission.attempts, order.submission.last_error
+        )
         print("PAGE", page.locator("main").inner_text()[:600])
         print("WORKER", celery_worker.logs()[-3000:])
         raise
