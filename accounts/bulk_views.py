@@ -44,13 +44,17 @@ def bulk_upload(request: HttpRequest) -> HttpResponse:
             form.add_error("file", str(problem))
         else:
             return redirect("accounts:bulk_import", pk=bulk_import.pk)
-    imports = _imports_for(request).annotate(
-        batch_total=Count("batches"),
-        batches_sent=Count("batches", filter=Q(batches__submission__status=Status.SUCCEEDED)),
-        batches_failed=Count(
-            "batches", filter=Q(batches__submission__status__in=bulk.FAILED_STATUSES)
-        ),
-    ).order_by("-created_at", "-id")
+    imports = (
+        _imports_for(request)
+        .annotate(
+            batch_total=Count("batches"),
+            batches_sent=Count("batches", filter=Q(batches__submission__status=Status.SUCCEEDED)),
+            batches_failed=Count(
+                "batches", filter=Q(batches__submission__status__in=bulk.FAILED_STATUSES)
+            ),
+        )
+        .order_by("-created_at", "-id")
+    )
     context = {
         "form": form,
         "page": Paginator(imports, 25).get_page(request.GET.get("page")),

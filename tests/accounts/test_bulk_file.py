@@ -386,6 +386,25 @@ def test_text_that_turns_to_binary_halfway_is_refused_with_its_line(ops_client):
     assert not BulkRow.objects.exists()
 
 
+def test_a_nul_character_after_the_first_bytes_is_refused_with_its_line(ops_client):
+    good = csv_text(*[customer(f"C{n}") for n in range(400)])
+
+    response = upload(ops_client, good + "customer,C\x00X\n")
+
+    assert response.status_code == 400
+    assert "Line 402 holds binary data" in response.content.decode()
+    assert not BulkImport.objects.exists()
+
+
+def test_a_giant_line_is_refused_without_reading_it_whole(ops_client):
+    good = csv_text(customer("C1"))
+
+    response = upload(ops_client, good + "customer," + "x" * 3_000_000 + "\n")
+
+    assert response.status_code == 400
+    assert "Line 3 is longer than 100,000 characters" in response.content.decode()
+
+
 def test_a_file_over_the_limit_is_refused_with_the_limit(ops_client, settings):
     settings.BULK_IMPORT_MAX_BYTES = 1024 * 1024
 
