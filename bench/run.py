@@ -1,0 +1,644 @@
+"""`make bench`: how much the portal adds to the carrier's own time, measured side by side.
+
+Runs on whatever database and broker the environment names (SQLite + filesystem by default;
+`bin/with-services` gives PostgreSQL + Redis), writes bench/results-<label>.json.
+Usage: python bench/run.py LABEL
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+LABEL = sys.argv[1] if len(sys.argv) > 1 else "sqlite"
+SECONDS = int(os.environ.get("BENCH_SECONDS", "30"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "20"))
+LATENCY_MS = int(os.environ.get("BENCH_LATENCY_MS", "50"))
+SUBMISSIONS = int(os.environ.get("BENCH_SUBMISSIONS", "300"))
+SUBMIT_CONCURRENCY = int(os.environ.get("BENCH_SUBMIT_CONCURRENCY", "16"))
+PORTAL_PORT = int(os.environ.get("BENCH_PORTAL_PORT", "8400"))
+BULK_ROWS = [int(n) for n in os.environ.get("BENCH_BULK_ROWS", "10000,100000").split(",")]
+AUDIT_RECORDS = int(os.environ.get("BENCH_AUDIT_RECORDS", "1000000"))
+WORK = Path(tempfile.mkdtemp(prefix=f"portal-bench-{LABEL}-"))
+
+# Production-like settings: no DEBUG, real secrets, plain HTTP on loopback.
+ENVIRONMENT = {
+    "DJANGO_DEBUG": "False",
+    "DJANGO_SECRET_KEY": "bench-" + uuid.uuid4().hex * 2,
+    "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+    "SECURE_SSL_REDIRECT": "False",
+    "SECURE_HSTS_SECONDS": "0",
+    "PORTAL_VAR_DIR": str(WORK),
+    "CARRIER_ACCOUNTS_CLIENT_ID": "sandbox-client",
+    "CARRIER_ACCOUNTS_CLIENT_SECRET": "sandbox-secret",
+    "CARRIER_ORDERS_CLIENT_ID": "sandbox-orders",
+    "CARRIER_NOTIFY_SECRET": "sandbox-notify-secret",
+    "LOG_LEVEL": "WARNING",
+}
+os.environ.update(ENVIRONMENT)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+from sandbox.testing import SandboxProcess
+
+
+def log(message: str) -> None:
+    print(f"[bench {LABEL}] {message}", flush=True)
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))
+    return ordered[index]
+
+
+# ---------------------------------------------------------------- processes
+
+
+def start_portal(sandbox_url: str) -> subprocess.Popen:
+    env = {**os.environ, **carrier_env(sandbox_url)}
+    process = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "portal.wsgi",
+            "--bind",
+            f"127.0.0.1:{PORTAL_PORT}",
+            "--worker-class",
+            "gthread",
+            "--workers",
+            os.environ.get("BENCH_GUNICORN_WORKERS", "3"),
+            "--threads",
+            os.environ.get("BENCH_GUNICORN_THREADS", "16"),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=open(WORK / "gunicorn.log", "w"),  # noqa: SIM115
+        stderr=subprocess.STDOUT,
+    )
+    wait_http(f"http://127.0.0.1:{PORTAL_PORT}/health/", process)
+    return process
+
+
+def start_worker(sandbox_url: str) -> subprocess.Popen:
+    env = {**os.environ, **carrier_env(sandbox_url)}
+    return subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/celery"),
+            "-A",
+            "portal",
+            "worker",
+            "--pool",
+            "threads",
+            "--concurrency",
+            str(SUBMIT_CONCURRENCY),
+            "--loglevel",
+            "WARNING",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=open(WORK / "worker.log", "w"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def carrier_env(url: str) -> dict[str, str]:
+    names = ("CARRIER_ACCOUNTS_URL", "CARRIER_SEARCH_URL", "CARRIER_BULK_URL", "CARRIER_ORDERS_URL")
+    return dict.fromkeys(names, url)
+
+
+def wait_http(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url}: process exited")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return  # it answers (503 until a worker beats)
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def stop(process: subprocess.Popen | None) -> None:
+    if process and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+# ---------------------------------------------------------------- wrk
+
+WRK_REPORT = """
+done = function(summary, latency, requests)
+  io.write(string.format("BENCH %d %d %d %d %d\\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(95), summary.errors.status + summary.errors.timeout
+    + summary.errors.connect + summary.errors.read + summary.errors.write))
+end
+"""
+
+
+def wrk(url: str, script: str, label: str) -> dict:
+    path = WORK / f"{label}.lua"
+    path.write_text(script + WRK_REPORT)
+    result = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{CONNECTIONS}",
+            f"-d{SECONDS}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(path),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    line = next(line for line in result.stdout.splitlines() if line.startswith("BENCH "))
+    requests, duration_us, p50, p95, errors = (int(x) for x in line.split()[1:])
+    return {
+        "requests": requests,
+        "rps": requests / (duration_us / 1e6),
+        "p50_ms": p50 / 1000,
+        "p95_ms": p95 / 1000,
+        "errors": errors,
+    }
+
+
+def bench_lookup(sandbox: SandboxProcess, session_key: str) -> dict:
+    query = "account_name=pecan&city=Houston&state=TX&zip_code=77002&country=US"
+    portal_script = f"""
+wrk.method = "GET"
+wrk.path = "/accounts/lookup/?{query}"
+wrk.headers["Cookie"] = "sessionid={session_key}"
+wrk.headers["HX-Request"] = "true"
+"""
+    body = json.dumps(
+        {
+            "accountName": "pecan",
+            "address": {
+                "street": "",
+                "city": "Houston",
+                "state": "TX",
+                "country": "US",
+                "zipCode": "77002",
+            },
+        }
+    )
+    direct_script = f"""
+wrk.method = "POST"
+wrk.path = "/api/v1/customerAccountLookup"
+wrk.body = '{body}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["client_id"] = "sandbox-client"
+wrk.headers["client_secret"] = "sandbox-secret"
+wrk.headers["x-trace-id"] = "bench"
+"""
+    log(f"lookup: wrk {CONNECTIONS} connections x {SECONDS}s, straight to the sandbox")
+    direct = wrk(sandbox.url, direct_script, "lookup-direct")
+    log("lookup: through the portal (htmx partial + audit record)")
+    portal = wrk(f"http://127.0.0.1:{PORTAL_PORT}", portal_script, "lookup-portal")
+    return {
+        "direct": direct,
+        "portal": portal,
+        "ratio": portal["rps"] / direct["rps"],
+        "p95_overhead_ms": portal["p95_ms"] - direct["p95_ms"],
+    }
+
+
+# ---------------------------------------------------------------- submissions
+
+
+def bench_submissions(sandbox: SandboxProcess, user_id: int) -> dict:
+    import django
+
+    django.setup()
+    from django.contrib.auth.models import User
+
+    from accounts.models import Customer
+    from accounts.services import ACCOUNT_CREATE
+    from orders.models import CareOrder
+    from orders.services import submit_order
+    from portal.submissions.models import Status, Submission
+    from portal.submissions.services import create_submission
+
+    user = User.objects.get(pk=user_id)
+    results = {}
+    for kind in ("care_order", "account_create"):
+        log(f"submissions: {SUBMISSIONS} x {kind} through the worker")
+        started = time.monotonic()
+        for n in range(SUBMISSIONS):
+            if kind == "care_order":
+                submit_order(
+                    user=user,
+                    order=None,
+                    care_order_request=care_order_body(n),
+                    pins={},
+                    draft_data={},
+                )
+            else:
+                from django.db import transaction
+
+                with transaction.atomic():
+                    submission = create_submission(
+                        ACCOUNT_CREATE,
+                        payload=account_body(n),
+                        idempotency_key=str(uuid.uuid4()),
+                        created_by=user,
+                    )
+                    Customer.objects.create(
+                        created_by=user,
+                        submission=submission,
+                        name=f"Bench {n}",
+                        street1="1 Main St",
+                        city="Plano",
+                        state_code="TX",
+                        post_code="75075",
+                    )
+        pending = Submission.objects.filter(kind=kind).exclude(status=Status.SUCCEEDED)
+        deadline = time.monotonic() + 600
+        while pending.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        elapsed = time.monotonic() - started
+        done = Submission.objects.filter(kind=kind, status=Status.SUCCEEDED)
+        latencies = [
+            (s.finished_at - s.created_at).total_seconds() * 1000
+            for s in done.only("created_at", "finished_at")
+        ]
+        portal = {
+            "count": done.count(),
+            "per_second": done.count() / elapsed,
+            "p95_ms": percentile(latencies, 95),
+        }
+        log(f"submissions: {SUBMISSIONS} x {kind} straight to the sandbox")
+        direct = send_direct(sandbox, kind)
+        results[kind] = {
+            "portal": portal,
+            "direct": direct,
+            "ratio": portal["per_second"] / direct["per_second"],
+        }
+    assert CareOrder.objects.count() >= SUBMISSIONS
+    return results
+
+
+def care_order_body(n: int) -> dict:
+    return {
+        "foundationAccountNumber": "81730304",
+        "accountGroupId": "73001012763",
+        "poNumber": f"PO{n:08d}",
+        "consentToRecurringCharges": True,
+        "orderContact": {
+            "contact": {"lastName": "Bell", "firstName": "Alex"},
+            "phone": {"number": "1234567890"},
+            "email": "alexbell@example.com",
+        },
+        "changeRequest": [
+            {
+                "type": "updateSubscriber",
+                "changeRequestId": f"CR-{n}",
+                "effectiveDate": "immediate",
+                "ctn": f"214555{n % 10000:04d}",
+                "items": [{"id": "sku12037300017", "action": "add"}],
+            }
+        ],
+    }
+
+
+def account_body(n: int) -> dict:
+    return {
+        "country": "US",
+        "name": f"Bench Account {n}",
+        "street1": "1 Main St",
+        "street2": "",
+        "city": "Plano",
+        "state": "TX",
+        "postCode": "75075",
+        "accountSourceCode": "SRC001",
+        "phoneNumber": "7703316389",
+        "attuid": "bn0001",
+        "channelInd": "N",
+        "complexProductInd": "N",
+        "numberOfEmployees": 10,
+    }
+
+
+def send_direct(sandbox: SandboxProcess, kind: str) -> dict:
+    """The same N writes straight to the sandbox at the worker's concurrency."""
+    import http.client
+
+    host, port = sandbox.url.removeprefix("http://").split(":")
+
+    def one(n: int) -> float:
+        if kind == "care_order":
+            path, body = (
+                "/api/orderingMobility/v1/careOrder",
+                {"careOrderRequest": care_order_body(n)},
+            )
+            headers = {
+                "X-ATT-ClientId": "sandbox-orders",
+                "X-ATT-ConversationId": str(uuid.uuid4()),
+                "X-ATT-MessageId": str(uuid.uuid4()),
+            }
+        else:
+            path, body = "/api/v1/customerAccount", account_body(n + 1_000_000)
+            headers = {
+                "client_id": "sandbox-client",
+                "client_secret": "sandbox-secret",
+                "x-trace-id": str(uuid.uuid4()),
+                "x-transaction-id": str(uuid.uuid4()),
+            }
+        started = time.monotonic()
+        connection = http.client.HTTPConnection(host, int(port), timeout=30)
+        connection.request(
+            "POST", path, json.dumps(body), {**headers, "Content-Type": "application/json"}
+        )
+        response = connection.getresponse()
+        response.read()
+        connection.close()
+        assert response.status in (200, 202), response.status
+        return (time.monotonic() - started) * 1000
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(SUBMIT_CONCURRENCY) as pool:
+        latencies = list(pool.map(one, range(SUBMISSIONS)))
+    elapsed = time.monotonic() - started
+    return {
+        "count": SUBMISSIONS,
+        "per_second": SUBMISSIONS / elapsed,
+        "p95_ms": percentile(latencies, 95),
+    }
+
+
+# ---------------------------------------------------------------- pages
+
+
+# page: (url, who looks at it)
+LIST_PAGES = {
+    "customers": ("/accounts/customers/", "rep"),
+    "orders": ("/orders/", "rep"),
+    "orders (filtered)": ("/orders/?status=accepted&account=8173", "rep"),
+    "bulk imports": ("/accounts/bulk/", "ops"),
+    "customers (ops, all)": ("/accounts/customers/", "ops"),
+}
+
+
+def make_rows(user, count: int) -> None:
+    """`count` customers and `count` care orders for the list pages to page through."""
+    from django.db import transaction
+
+    from accounts.models import Customer
+    from orders.models import CareOrder
+    from portal.submissions.models import Status, Submission
+
+    with transaction.atomic():
+        have = Customer.objects.filter(created_by=user).count()
+        for n in range(have, count):
+            submission = Submission.objects.create(
+                kind="account_create",
+                status=Status.SUCCEEDED,
+                idempotency_key=f"page-{n}",
+                payload={},
+                max_attempts=5,
+                created_by=user,
+            )
+            Customer.objects.create(
+                created_by=user,
+                submission=submission,
+                state=Customer.State.CREATED,
+                name=f"Page Customer {n}",
+                street1="1 Main St",
+                city="Plano",
+                state_code="TX",
+                post_code="75075",
+                carrier_user_friendly_id=f"CO-{n:08d}",
+            )
+        have = CareOrder.objects.filter(created_by=user, status="accepted").count()
+        CareOrder.objects.bulk_create(
+            CareOrder(
+                created_by=user,
+                status=CareOrder.Status.ACCEPTED,
+                foundation_account_number="81730304",
+                ctns="2145550123",
+                carrier_order_id=f"ORD-{n:08d}",
+            )
+            for n in range(have, count)
+        )
+
+
+def bench_pages(user, rows: int, requests: int = 30) -> dict:
+    """Query count and p95 render time of each list page (in-process, no network)."""
+    from django.contrib.auth.models import Group, User
+    from django.core.signals import request_started
+    from django.db import connection, reset_queries
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    make_rows(user, rows)
+    # Each request would empty the query log that CaptureQueriesContext reads.
+    request_started.disconnect(reset_queries)
+    ops, _ = User.objects.get_or_create(username="bench-ops", defaults={"is_staff": True})
+    ops.groups.add(Group.objects.get(name="ops"))
+    clients = {"rep": Client(), "ops": Client()}
+    clients["rep"].force_login(user)
+    clients["ops"].force_login(ops)
+    results = {}
+    for name, (url, who) in LIST_PAGES.items():
+        client = clients[who]
+        client.get(url)  # warm the caches
+        timings = []
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        for _ in range(requests):
+            started = time.perf_counter()
+            client.get(url)
+            timings.append((time.perf_counter() - started) * 1000)
+        results[name] = {
+            "status": response.status_code,
+            "queries": len(queries),
+            "p95_ms": percentile(timings, 95),
+        }
+    return results
+
+
+# ---------------------------------------------------------------- bulk import
+
+
+def bench_bulk(sandbox: SandboxProcess, rows: int) -> dict:
+    """Validate and send `rows` lines: time, and the checking process's peak memory."""
+    from django.db.models import Count
+
+    from accounts.models import BulkImport
+    from portal.submissions.models import TERMINAL, Status, Submission
+
+    path = WORK / f"bulk-{rows}.csv"
+    subprocess.run([sys.executable, str(ROOT / "bin/make-bulk-file"), str(rows), "0", str(path)],
+                   check=True, capture_output=True)  # fmt: skip
+    # A fresh process per size, so its peak RSS is this file's and nothing else's.
+    probe = subprocess.run(
+        [sys.executable, str(ROOT / "bench/bulk_probe.py"), str(path)],
+        cwd=ROOT,
+        env={**os.environ, **carrier_env(sandbox.url)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    measured = json.loads(probe.stdout.strip().splitlines()[-1])
+    batches = Submission.objects.filter(bulk_batch__bulk_import_id=measured["import_id"])
+    started = time.monotonic()
+    while batches.exclude(status__in=TERMINAL).exists() and time.monotonic() - started < 1800:
+        time.sleep(0.2)
+    measured["send_seconds"] = measured["send_seconds"] + (time.monotonic() - started)
+    counts = dict(batches.values_list("status").annotate(n=Count("id")).order_by())
+    measured["batches"] = sum(counts.values())
+    measured["batches_succeeded"] = counts.get(Status.SUCCEEDED, 0)
+    assert BulkImport.objects.filter(pk=measured["import_id"]).exists()
+    return measured
+
+
+# ---------------------------------------------------------------- reports
+
+
+def bench_reports(records: int, requests: int = 10) -> dict:
+    """The managers' report page and its CSV over `records` audit records."""
+    from django.contrib.auth.models import Group, User
+    from django.core.signals import request_started
+    from django.db import connection, reset_queries
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from portal.audit.models import AuditRecord
+
+    request_started.disconnect(reset_queries)
+    from portal.models import Profile, Team
+
+    have = AuditRecord.objects.count()
+    if have < records:
+        log(f"reports: generating {records - have:,} audit records")
+        subprocess.run(
+            [sys.executable, "manage.py", "generate_audit_records", str(records - have)],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+    manager, _ = User.objects.get_or_create(username="bench-manager")
+    manager.groups.add(Group.objects.get(name="manager"))
+    Profile.objects.get_or_create(user=manager, defaults={"team": Team.objects.get(name="Central")})
+    ops, _ = User.objects.get_or_create(username="bench-ops", defaults={"is_staff": True})
+    ops.groups.add(Group.objects.get(name="ops"))
+    results = {"records": AuditRecord.objects.count()}
+    for role, user in (("manager", manager), ("ops", ops)):
+        client = Client()
+        client.force_login(user)
+        client.get("/reports/")
+        timings = []
+        with CaptureQueriesContext(connection) as queries:
+            client.get("/reports/")
+        for _ in range(requests):
+            started = time.perf_counter()
+            response = client.get("/reports/")
+            timings.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        export = client.get("/reports/export.csv")
+        size = lines = 0
+        for chunk in export.streaming_content:
+            size += len(chunk)
+            lines += chunk.count(b"\n")
+        results[role] = {
+            "status": response.status_code,
+            "queries": len(queries),
+            "p50_ms": percentile(timings, 50),
+            "p95_ms": percentile(timings, 95),
+            "csv_seconds": time.perf_counter() - started,
+            "csv_rows": lines - 1,
+            "csv_megabytes": size / 1e6,
+        }
+    return results
+
+
+# ---------------------------------------------------------------- setup
+
+
+def prepare_database() -> tuple[int, str]:
+    """Migrate, make the bench rep, and a logged-in session for wrk."""
+    for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
+        subprocess.run([sys.executable, "manage.py", *command, "-v0"], cwd=ROOT, check=True)
+    import django
+
+    django.setup()
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth.models import Group, User
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from portal.models import Profile, Team
+
+    user, _ = User.objects.get_or_create(username="bench-rep")
+    user.set_password(uuid.uuid4().hex)
+    user.save()
+    user.groups.add(Group.objects.get(name="sales_rep"))
+    Profile.objects.get_or_create(
+        user=user, defaults={"team": Team.objects.get(name="Central"), "attuid": "bn0001"}
+    )
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return user.pk, session.session_key
+
+
+def main() -> None:
+    results: dict = {"label": LABEL, "database": "", "broker": ""}
+    user_id, session_key = prepare_database()
+    from django.conf import settings
+
+    results["database"] = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    results["broker"] = settings.CELERY_BROKER_URL.split("://")[0]
+    sandbox = SandboxProcess(state_path=str(WORK / "sandbox.sqlite3")).start()
+    sandbox.set_faults({"*": {"latency_ms": LATENCY_MS}})
+    sandbox.set_config(milestone_delays=[3600, 3600])  # no pushes during the run
+    portal = worker = None
+    try:
+        portal = start_portal(sandbox.url)
+        results["lookup"] = bench_lookup(sandbox, session_key)
+        worker = start_worker(sandbox.url)
+        results["submissions"] = bench_submissions(sandbox, user_id)
+        from django.contrib.auth.models import User
+
+        user = User.objects.get(pk=user_id)
+        results["pages"] = {rows: bench_pages(user, rows) for rows in (10, 1000)}
+        sandbox.set_faults({"*": {"latency_ms": LATENCY_MS}})
+        results["bulk"] = {rows: bench_bulk(sandbox, rows) for rows in BULK_ROWS}
+        results["reports"] = bench_reports(AUDIT_RECORDS)
+    finally:
+        stop(worker)
+        stop(portal)
+        sandbox.stop()
+    out = ROOT / "bench" / f"results-{LABEL}.json"
+    out.write_text(json.dumps(results, indent=2))
+    log(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
