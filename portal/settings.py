@@ -237,8 +237,6 @@ ORDER_POLL_EVERY_SECONDS = env.float("ORDER_POLL_EVERY_SECONDS", default=60.0)
 
 # Bulk customer import: the largest file accepted.
 BULK_IMPORT_MAX_BYTES = env.int("BULK_IMPORT_MAX_BYTES", default=60 * 1024 * 1024)
-# Django refuses larger uploads in memory; an import file streams to disk instead.
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # Audit retention: records older than this are exported (gzip JSON Lines), then removed.
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=400)
