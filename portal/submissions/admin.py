@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.html import format_html
 
 from portal.submissions import services
@@ -22,6 +23,7 @@ class SubmissionAdmin(admin.ModelAdmin):
         "last_error",
         "created_by",
         "created_at",
+        "audit_link",
     ]
     list_filter = ["status", "kind"]
     list_select_related = ["created_by"]
@@ -44,6 +46,12 @@ class SubmissionAdmin(admin.ModelAdmin):
             submission.status,
             submission.get_status_display(),
         )
+
+    @admin.display(description="Audit")
+    def audit_link(self, submission: Submission) -> str:
+        """Every attempt's audit record shares the submission's idempotency key."""
+        url = reverse("admin:audit_auditrecord_changelist")
+        return format_html('<a href="{}?q={}">attempts</a>', url, submission.idempotency_key)
 
     @admin.action(description="Re-queue the selected failed submissions (same idempotency key)")
     def requeue_failed(self, request, queryset: QuerySet[Submission]):

@@ -38,3 +38,30 @@ def test_the_admin_shows_it_read_only_even_to_superusers(client, record, django_
     assert client.post(change_url, {"outcome": "rejected"}).status_code == 403
     assert client.get(f"/admin/audit/auditrecord/{record.pk}/delete/").status_code == 403
     assert client.get("/admin/audit/auditrecord/add/").status_code == 403
+
+
+def test_the_admin_links_a_record_to_what_it_was_about(client, olivia, alice):
+    from orders.models import CareOrder
+    from portal.submissions.models import Submission
+
+    order = CareOrder.objects.create(created_by=alice)
+    submission = Submission.objects.create(
+        kind="care_order", idempotency_key="msg-1", payload={}, max_attempts=5
+    )
+    AuditRecord.objects.create(
+        action="care_order",
+        api="orders",
+        method="POST",
+        url="http://x/y",
+        outcome="ok",
+        idempotency_key="msg-1",
+        related_type="orders.careorder",
+        related_id=str(order.pk),
+    )
+    client.force_login(olivia)
+
+    records = client.get("/admin/audit/auditrecord/").content.decode()
+    submissions = client.get("/admin/submissions/submission/").content.decode()
+
+    assert f"/admin/orders/careorder/{order.pk}/change/" in records
+    assert f"/admin/audit/auditrecord/?q={submission.idempotency_key}" in submissions
