@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from accounts.models import BulkBatch, BulkImport
+from accounts.models import BulkBatch, BulkImport, Customer
+from portal.upstream.redaction import mask_last4
 
 
 class BulkBatchInline(admin.TabularInline):
@@ -83,3 +84,35 @@ class BulkBatchAdmin(admin.ModelAdmin):
     @admin.display(description="Status", ordering="submission__status")
     def status(self, batch: BulkBatch) -> str:
         return batch.submission.get_status_display()
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    """Accounts the portal asked the carrier to create, with the carrier's answer."""
+
+    list_display = [
+        "name",
+        "state",
+        "carrier_user_friendly_id",
+        "city",
+        "state_code",
+        "created_by",
+        "created_at",
+        "has_override",
+    ]
+    list_filter = ["state"]
+    list_select_related = ["created_by"]
+    search_fields = ["name", "carrier_user_friendly_id", "carrier_id", "city", "post_code"]
+    date_hierarchy = "created_at"
+    raw_id_fields = ["created_by", "submission"]
+    # The phone number is shown masked (last 4) everywhere but the form that takes it.
+    exclude = ["phone_number"]
+    readonly_fields = ["masked_phone", "override_reason", "problem"]
+
+    @admin.display(description="Phone")
+    def masked_phone(self, customer: Customer) -> str:
+        return mask_last4(customer.phone_number)
+
+    @admin.display(description="Override", boolean=True)
+    def has_override(self, customer: Customer) -> bool:
+        return bool(customer.override_reason)
