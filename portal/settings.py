@@ -263,5 +263,7 @@ LOGGING = {
         "urllib3": {"level": "WARNING"},
         # The filesystem transport has no host; kombu says so on every publish.
         "kombu.connection": {"level": "ERROR"},
+        # django-axes logs every login at INFO; lockouts are WARNING and stay.
+        "axes": {"level": "WARNING"},
     },
 }
