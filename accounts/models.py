@@ -1,21 +1,13 @@
 from django.conf import settings
 from django.db import models
 
+from portal.querysets import OwnedQuerySet
 from portal.submissions.models import Status as SubmissionStatus
 from portal.submissions.models import Submission
 
 
-class CustomerQuerySet(models.QuerySet):
-    def for_user(self, user) -> "CustomerQuerySet":
-        """Ops see all; a manager their team's; a rep only what they created."""
-        from portal import roles
-
-        if user.is_superuser or roles.is_ops(user):
-            return self
-        if roles.is_manager(user):
-            team_id = getattr(getattr(user, "profile", None), "team_id", None)
-            return self.filter(created_by__profile__team_id=team_id) if team_id else self.none()
-        return self.filter(created_by=user)
+class CustomerQuerySet(OwnedQuerySet):
+    """Customers a user may see (OwnedQuerySet.for_user)."""
 
 
 class Customer(models.Model):
@@ -93,17 +85,10 @@ class Customer(models.Model):
 # -- Bulk customer import ---------------------------------------------------------------------
 
 
-class BulkImportQuerySet(models.QuerySet):
-    def for_user(self, user) -> "BulkImportQuerySet":
-        """Ops see every import; a manager their team's; anyone else none."""
-        from portal import roles
+class BulkImportQuerySet(OwnedQuerySet):
+    """Imports are for ops and managers: a rep sees none, not even their own."""
 
-        if user.is_superuser or roles.is_ops(user):
-            return self
-        if roles.is_manager(user):
-            team_id = getattr(getattr(user, "profile", None), "team_id", None)
-            return self.filter(created_by__profile__team_id=team_id) if team_id else self.none()
-        return self.none()
+    reps_see_their_own = False
 
 
 class BulkImport(models.Model):

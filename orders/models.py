@@ -4,20 +4,12 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from portal.querysets import OwnedQuerySet
 from portal.submissions.models import Submission
 
 
-class OrderQuerySet(models.QuerySet):
-    def for_user(self, user) -> "OrderQuerySet":
-        """Ops see all; a manager their team's; a rep only what they created."""
-        from portal import roles
-
-        if user.is_superuser or roles.is_ops(user):
-            return self
-        if roles.is_manager(user):
-            team_id = getattr(getattr(user, "profile", None), "team_id", None)
-            return self.filter(created_by__profile__team_id=team_id) if team_id else self.none()
-        return self.filter(created_by=user)
+class OrderQuerySet(OwnedQuerySet):
+    """Orders a user may see (OwnedQuerySet.for_user)."""
 
 
 class CareOrder(models.Model):

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from portal.querysets import OwnedQuerySet
+
 
 class Status(models.TextChoices):
     QUEUED = "queued", "Queued"
@@ -20,18 +22,7 @@ TERMINAL = frozenset({Status.SUCCEEDED, Status.REJECTED, Status.FAILED, Status.C
 CLAIMABLE = (Status.QUEUED, Status.RETRYING)
 
 
-class SubmissionQuerySet(models.QuerySet):
-    def for_user(self, user) -> "SubmissionQuerySet":
-        """Ops see all; a manager their team's; a rep only their own."""
-        from portal import roles
-
-        if user.is_superuser or roles.is_ops(user):
-            return self
-        if roles.is_manager(user):
-            team_id = getattr(getattr(user, "profile", None), "team_id", None)
-            return self.filter(created_by__profile__team_id=team_id) if team_id else self.none()
-        return self.filter(created_by=user)
-
+class SubmissionQuerySet(OwnedQuerySet):
     def due(self, now=None) -> "SubmissionQuerySet":
         return self.filter(status__in=CLAIMABLE, next_attempt_at__lte=now or timezone.now())
 
