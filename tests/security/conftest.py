@@ -21,7 +21,6 @@ from tests.orders.conftest import EXAMPLE_REQUEST
 
 # Rows that change on any request whatever it does (sessions, login throttling).
 VOLATILE_TABLES = ("django_session", "axes_accesslog", "axes_accessattempt")
-ROLES_MIGRATION = importlib.import_module("portal.migrations.0002_roles_and_teams")
 
 
 @pytest.fixture(autouse=True)
@@ -56,10 +55,18 @@ def client_for(user, **kwargs) -> Client:
 
 
 def grant_ops_permissions() -> None:
-    """The ops group's admin permissions, as the data migration grants them (a transactional
+    """The ops group's admin permissions, as the data migrations grant them (a transactional
     test's flush removes them)."""
     ops, _ = Group.objects.get_or_create(name="ops")
-    ROLES_MIGRATION._grant(apps, ops, ROLES_MIGRATION.OPS_PERMISSIONS)
+    roles = importlib.import_module("portal.migrations.0002_roles_and_teams")
+    roles._grant(apps, ops, roles.OPS_PERMISSIONS)
+    try:
+        more = importlib.import_module("portal.migrations.0003_ops_permissions")
+    except ImportError:
+        return
+    grants = [(label, model, ["view"]) for label, model in getattr(more, "OPS_VIEW", [])]
+    grants += [(label, model, ["delete"]) for label, model in getattr(more, "OPS_DELETE", [])]
+    roles._grant(apps, ops, grants)
 
 
 def database_rows(exclude: tuple[str, ...] = VOLATILE_TABLES) -> dict[str, list]:
