@@ -309,6 +309,10 @@ def test_planted_secrets_and_numbers_stay_where_they_belong(
             reverse("admin:orders_careorder_change", args=[order.pk])
         )
         pages[f"{who} admin care orders"] = client.get(reverse("admin:orders_careorder_changelist"))
+        pages[f"{who} admin customer"] = client.get(
+            reverse("admin:accounts_customer_change", args=[customer.pk])
+        )
+        pages[f"{who} admin customers"] = client.get(reverse("admin:accounts_customer_changelist"))
         pages[f"{who} admin notifications"] = client.get(
             reverse("admin:orders_carriernotification_changelist")
         )
@@ -321,6 +325,7 @@ def test_planted_secrets_and_numbers_stay_where_they_belong(
         for name, response in pages.items()
     }
     assert "•••• 0199" in shown["rep customer"] and "•••• 0199" in shown["ops customer"]
+    assert "******0199" in shown["ops admin customer"]
     assert "•••• 0177" in shown["rep orders"] and "•••• 0177" in shown["rep orders by CTN"]
     assert f"#{order.pk}" in shown["rep orders by CTN"]  # the full CTN still finds the order
     # The audit records keep what was sent, numbers masked: the carrier's call can be checked.
