@@ -114,7 +114,7 @@ def test_another_users_object_is_refused(world, view, actor, owner):
 
 
 def allowed_cases():
-    """(view, actor, owner, status): viewing the team's (or, for ops, anyone's) objects."""
+    """(view, actor, owner): viewing one's own, the team's (or, for ops, anyone's) objects."""
     for view in ("customer detail", "order detail"):
         yield pytest.param(view, "carol", "alice", id=f"{view}: manager vs own team")
         yield pytest.param(view, "olivia", "bob", id=f"{view}: ops vs a rep")
@@ -134,6 +134,16 @@ def test_the_teams_objects_are_visible(world, view, actor, owner):
     response = request(client_for(users[actor]), method, reverse(url_name, args=[target.pk]))
 
     assert response.status_code == 200
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    # The object asked for, not another: its name, PO, file name, or its customers' lines.
+    shows = {
+        "customer detail": f"{owner}-customer-name",
+        "order detail": f"PO-{owner}-queued",
+        "order edit": f"PO-{owner}-draft",
+        "bulk import page": f"{owner}-sent.csv",
+        "bulk results CSV": f"{owner}-sent.csv-1",
+    }[view]
+    assert shows.encode() in body
 
 
 def test_a_manager_may_send_and_retry_the_teams_import(world):
