@@ -34,7 +34,7 @@ FUZZ = settings(
 # Text as people and scripts paste it: any character but the surrogates a browser cannot send.
 ANY_TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=40)
 DIGITS = st.from_regex(r"[0-9() +.-]{0,24}", fullmatch=True)
-SERVER_ERROR = b"Server Error"
+SERVER_ERROR = b"Something went wrong"  # templates/500.html
 
 
 @contextmanager
@@ -512,8 +512,18 @@ def test_a_carrier_answering_garbage_loses_nothing(alice, carol, sandbox, celery
         assert submission.last_error
         attempts = AuditRecord.objects.filter(idempotency_key=submission.idempotency_key)
         assert attempts.count() == submission.attempts
-    assert Customer.objects.get(submission_id=broken[0]).state == Customer.State.FAILED
-    assert CareOrder.objects.get(submission_id=broken[1]).status == CareOrder.Status.FAILED
+    customer = Customer.objects.get(submission_id=broken[0])
+    order = CareOrder.objects.get(submission_id=broken[1])
+    assert customer.state == Customer.State.FAILED
+    assert order.status == CareOrder.Status.FAILED
+    # Their pages say so, as does the import's.
+    assert b"Not created" in rep.get(reverse("accounts:customer", args=[customer.pk])).content
+    assert b"Failed" in rep.get(reverse("orders:detail", args=[order.pk])).content
+    batch = Submission.objects.get(pk=broken[2]).bulk_batch
+    import_page = client_for(carol).get(
+        reverse("accounts:bulk_import", args=[batch.bulk_import_id])
+    )
+    assert_handled(import_page)
 
     # Then every kind of fault in turn, then a carrier that works again.
     mixed = ["500", "malformed", "429", "hang", "ok"]
