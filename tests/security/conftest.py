@@ -101,7 +101,7 @@ def make_customer(user, name: str) -> Customer:
 
 
 def make_order(user, po_number: str) -> CareOrder:
-    """A queued care order (its task message is never sent: the test's transaction rolls back)."""
+    """A queued care order; its task goes out on commit (never, in a test that rolls back)."""
     request = copy.deepcopy(EXAMPLE_REQUEST)
     request["poNumber"] = po_number
     return submit_order(user=user, order=None, care_order_request=request, pins={}, draft_data={})
