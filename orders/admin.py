@@ -3,6 +3,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from orders.models import CareOrder, CarrierNotification, OrderEvent
+from portal.upstream.redaction import mask_last4
 
 
 class OrderEventInline(admin.TabularInline):
@@ -33,8 +34,8 @@ class CareOrderAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     raw_id_fields = ["created_by", "submission"]
     inlines = [OrderEventInline]
-    # Never the draft form or the encrypted PINs: nothing in the admin shows them.
-    exclude = ["draft_data", "encrypted_pins"]
+    # Never the draft form, the encrypted PINs or a full CTN: nothing in the admin shows them.
+    exclude = ["draft_data", "encrypted_pins", "ctns"]
     readonly_fields = [
         "status",
         "conversation_id",
@@ -42,8 +43,12 @@ class CareOrderAdmin(admin.ModelAdmin):
         "submitted_at",
         "last_heard_at",
         "problem",
-        "ctns",
+        "masked_ctns",
     ]
+
+    @admin.display(description="CTNs")
+    def masked_ctns(self, order: CareOrder) -> str:
+        return ", ".join(mask_last4(ctn) for ctn in order.ctns.split()) or "—"
 
     @admin.display(description="Submission")
     def submission_link(self, order: CareOrder) -> str:

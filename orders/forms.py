@@ -659,7 +659,7 @@ class CareOrderBuilder:
         order = initial.get("order")
         self.order_form = OrderForm(initial=dict(order) if isinstance(order, Mapping) else {})
         self.change_requests = []
-        drafts = [c for c in initial.get("changeRequests") or [] if isinstance(c, Mapping)]
+        drafts = [c for c in _as_list(initial.get("changeRequests")) if isinstance(c, Mapping)]
         for i, draft in enumerate(drafts[:MAX_CHANGE_REQUESTS] or [{}]):
             fields = draft.get("fields")
             fields = dict(fields) if isinstance(fields, Mapping) else {}
@@ -682,7 +682,7 @@ class CareOrderBuilder:
 
     @staticmethod
     def _rows(rows) -> list[dict]:
-        return [dict(row) for row in rows or [] if isinstance(row, Mapping)][:MAX_ROWS]
+        return [dict(row) for row in _as_list(rows) if isinstance(row, Mapping)][:MAX_ROWS]
 
     @classmethod
     def new(cls, *, account: str = "", ctn: str = "") -> CareOrderBuilder:
@@ -855,3 +855,8 @@ class CareOrderBuilder:
     @property
     def max_rows(self) -> int:
         return MAX_ROWS
+
+
+def _as_list(value) -> list:
+    """A stored draft is read defensively: anything but a list counts as empty."""
+    return list(value) if isinstance(value, (list, tuple)) else []

@@ -77,7 +77,8 @@ def submit_order(
             raise ValueError("only a draft can be submitted")
         for field, value in _header_fields(care_order_request).items():
             setattr(order, field, value)
-        order.draft_data = draft_data
+        # Submitted: the frozen payload is the record now; the typed form is not kept.
+        order.draft_data = {}
         order.encrypted_pins = {cr_id: crypto.encrypt(pin) for cr_id, pin in pins.items()}
         order.submission = create_submission(
             CARE_ORDER,

@@ -1,3 +1,5 @@
+import json
+
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import QuerySet
@@ -7,6 +9,7 @@ from django.utils.html import format_html
 
 from portal.submissions import services
 from portal.submissions.models import Status, Submission
+from portal.upstream.redaction import redact_data
 
 
 @admin.register(Submission)
@@ -31,7 +34,12 @@ class SubmissionAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     raw_id_fields = ["created_by"]
     actions = ["requeue_failed", "cancel_queued"]
-    readonly_fields = [field.name for field in Submission._meta.fields]
+    # The frozen payload holds full CTNs, IMEIs and phones: ops see it redacted, like audits.
+    exclude = ["payload"]
+    readonly_fields = [
+        *(field.name for field in Submission._meta.fields if field.name != "payload"),
+        "redacted_payload",
+    ]
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -46,6 +54,11 @@ class SubmissionAdmin(admin.ModelAdmin):
             submission.status,
             submission.get_status_display(),
         )
+
+    @admin.display(description="Payload (personal numbers masked)")
+    def redacted_payload(self, submission: Submission) -> str:
+        text = json.dumps(redact_data(submission.payload), indent=2, ensure_ascii=False)
+        return format_html("<pre>{}</pre>", text)
 
     @admin.display(description="Audit")
     def audit_link(self, submission: Submission) -> str:
