@@ -77,8 +77,10 @@ def submit_order(
             raise ValueError("only a draft can be submitted")
         for field, value in _header_fields(care_order_request).items():
             setattr(order, field, value)
-        # Submitted: the frozen payload is the record now; the typed form is not kept.
-        order.draft_data = {}
+        # Submitted: the frozen payload is the record now; of the typed form only the form's
+        # token stays, so a second click on Submit finds this order instead of queuing another.
+        token = (draft_data.get("order") or {}).get("form_token") if draft_data else None
+        order.draft_data = {"order": {"form_token": token}} if token else {}
         order.encrypted_pins = {cr_id: crypto.encrypt(pin) for cr_id, pin in pins.items()}
         order.submission = create_submission(
             CARE_ORDER,
