@@ -7,6 +7,33 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+NOTES = """
+## Where the time goes, and what would fix it
+
+Targets (2 cores, sandbox at 50 ms): lookup p95 overhead under 15 ms and throughput ratio at
+least 0.8; submission throughput ratio at least 0.8; list-page query counts constant from 10 to
+1,000 rows. The query counts hold. The ratios are missed; the portal is CPU-bound, not waiting.
+
+- **Lookup.** A profile of the htmx lookup partial (cProfile, in-process, 200 requests, sandbox
+  without latency) puts about 7 ms of CPU on each lookup: the carrier call through requests and
+  urllib3 about a third, the audit record (chain lock, chain head, insert, canonical JSON and
+  SHA-256) about a quarter, rendering the partial about a quarter, session, user and roles about
+  a sixth. On 2 cores shared with wrk, the sandbox and the database that caps the portal near
+  150-250 lookups/s, where 20 connections at 50 ms allow 390/s. On SQLite the p95 is stretched
+  further by its busy-wait backoff when concurrent audit inserts meet its single write lock.
+  What would fix it: more cores (the work is CPU, and it scales out: web processes are
+  stateless); the audit record written by a batching writer off the request path; a leaner hot
+  path for this one read (urllib3 directly, a compiled fragment); PostgreSQL, never SQLite, for
+  concurrent use.
+- **Submissions.** Each write costs about a dozen queries (atomic claim, progress event, the
+  chained audit record, the compare-and-set finish, the order's event) in a GIL-bound thread
+  pool, while the direct run only sends. What would fix it: a worker process per core, folding
+  the progress event into the claim, and batching the audit append.
+- **Bulk import** memory is flat: rows are staged in the database, so peak RSS is the process's
+  baseline for 10,000 and 100,000 rows alike.
+- **Reports** aggregate in the database from a `created_at` range with a covering index, in a
+  fixed number of queries whatever the volume.
+"""
 
 
 def machine() -> str:
@@ -101,7 +128,7 @@ def main() -> None:
             "Produced by `make bench` (bench/run.py, bench/report.py).",
             "",
             *lines,
-            "",
+            NOTES,
         ]
     )
     (HERE / "results.md").write_text(text)

@@ -29,10 +29,11 @@ def test_it_reports_an_unreachable_upstream(client, sandbox, settings, db):
 
 @pytest.mark.django_db(transaction=True)
 def test_it_is_healthy_with_a_live_worker(client, sandbox, celery_worker):
-    deadline = time.monotonic() + 20
+    # The worker beats every second; a loaded machine may take a while to run the first one.
+    deadline = time.monotonic() + 45
     while time.monotonic() < deadline:
         response = client.get(reverse("health"))
-        if response.json()["checks"]["worker"]["ok"]:
+        if response.json()["ok"]:
             break
         time.sleep(0.5)
 
