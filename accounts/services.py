@@ -11,6 +11,7 @@ from portal.audit.models import Action, AuditRecord, Outcome
 from portal.submissions.services import create_submission
 from portal.upstream import errors
 from portal.upstream.accounts import AccountMatch, LookupQuery, lookup_accounts
+from portal.upstream.search import SearchPage, search_customers
 
 
 @dataclass
@@ -32,6 +33,20 @@ def run_lookup(query: LookupQuery, *, user) -> LookupOutcome:
     except errors.UpstreamError as failure:
         return LookupOutcome(query=query, problem=failure.user_message)
     return LookupOutcome(query=query, matches=result.matches)
+
+
+def run_search(criteria: dict, user) -> tuple[SearchPage | None, str]:
+    """One page from the carrier, or the rep's words for why there is none: never a 500."""
+    try:
+        found = search_customers(
+            service_type=criteria["serviceType"],
+            page_size=criteria["pageSize"],
+            page_offset=criteria["page"],
+            actor=user,
+        )
+    except errors.UpstreamError as failure:
+        return None, failure.user_message
+    return found, ""
 
 
 LOOKUP_VALID_FOR = timedelta(minutes=30)

@@ -11,11 +11,15 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.forms import CustomerAccountForm, LookupForm, SearchForm
 from accounts.models import Customer
-from accounts.services import Permit, creation_permit, request_customer_account, run_lookup
+from accounts.services import (
+    Permit,
+    creation_permit,
+    request_customer_account,
+    run_lookup,
+    run_search,
+)
 from portal.decorators import role_required
 from portal.roles import MANAGER, OPS, SALES_REP
-from portal.upstream.errors import UpstreamError
-from portal.upstream.search import SearchPage, search_customers
 
 
 @require_http_methods(["GET", "POST"])
@@ -144,7 +148,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 def customer_search(request: HttpRequest) -> HttpResponse:
     """Customer Search: one page of individuals, filtered by service type; linkable by GET."""
     criteria = SearchForm(request.GET).criteria()
-    found, problem = _search_carrier(criteria, request.user)
+    found, problem = run_search(criteria, request.user)
     context = {
         "form": SearchForm(initial=criteria),
         "criteria": criteria,
@@ -164,7 +168,7 @@ def customer_search(request: HttpRequest) -> HttpResponse:
 def search_individual(request: HttpRequest, individual_id: str) -> HttpResponse:
     """One individual's accounts, subscribers and products, from the same page of the search."""
     criteria = SearchForm(request.GET).criteria()
-    found, problem = _search_carrier(criteria, request.user)
+    found, problem = run_search(criteria, request.user)
     individual = found.individual(individual_id) if found is not None else None
     if found is not None and individual is None:
         raise Http404("This individual is not on that page of the search.")
@@ -176,20 +180,6 @@ def search_individual(request: HttpRequest, individual_id: str) -> HttpResponse:
     }
     template = _template_for(request, "accounts/search.html#individual_accounts")
     return render(request, template, context)
-
-
-def _search_carrier(criteria: dict, user) -> tuple[SearchPage | None, str]:
-    """One page from the carrier, or the rep's words for why there is none: never a 500."""
-    try:
-        found = search_customers(
-            service_type=criteria["serviceType"],
-            page_size=criteria["pageSize"],
-            page_offset=criteria["page"],
-            actor=user,
-        )
-    except UpstreamError as failure:
-        return None, failure.user_message
-    return found, ""
 
 
 def _search_query(criteria: dict, page: int) -> str:
