@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import Counter, deque
 from dataclasses import dataclass, field
@@ -10,7 +11,8 @@ from typing import Any
 from sandbox.faults import ENDPOINTS
 
 REDACTED_HEADERS = frozenset({"client_secret", "authorization"})
-LOG_SIZE = 1000
+# Enough for the tests' look-backs; a chaos run that reconciles every request asks for more.
+LOG_SIZE = int(os.environ.get("SANDBOX_REQUEST_LOG_SIZE", "1000"))
 
 
 @dataclass(frozen=True)
