@@ -27,6 +27,11 @@ def schedule_periodic_tasks(sender: Celery, **kwargs) -> None:
         name="submission sweeper",
     )
     sender.add_periodic_task(
+        settings.AUDIT_ROLLUP_SECONDS,
+        sender.signature("portal.audit.roll_up"),
+        name="audit daily rollup",
+    )
+    sender.add_periodic_task(
         settings.ORDER_POLL_EVERY_SECONDS,
         sender.signature("orders.poll_silent_orders"),
         name="care order status poll",

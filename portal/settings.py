@@ -239,6 +239,8 @@ ORDER_POLL_EVERY_SECONDS = env.float("ORDER_POLL_EVERY_SECONDS", default=60.0)
 BULK_IMPORT_MAX_BYTES = env.int("BULK_IMPORT_MAX_BYTES", default=60 * 1024 * 1024)
 
 # Audit retention: records older than this are exported (gzip JSON Lines), then removed.
+# How often beat counts new audit records into the daily rollup the reports sum.
+AUDIT_ROLLUP_SECONDS = env.float("AUDIT_ROLLUP_SECONDS", default=60.0)
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=400)
 AUDIT_EXPORT_DIR = Path(env.str("AUDIT_EXPORT_DIR", default=str(VAR_DIR / "audit-exports")))
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import gzip
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.db import connection, transaction
+from django.db.models import Min
 
 from portal.audit.models import (
     GENESIS_HASH,
@@ -18,6 +19,7 @@ from portal.audit.models import (
     lock_chain,
     record_hash,
 )
+from portal.audit.rollup import local_date, recount_days
 
 CHUNK = 5_000
 
@@ -69,6 +71,7 @@ def export_and_remove(older_than: datetime, directory: Path) -> AuditCheckpoint 
             last = old.values("id", "hash").last()
             if last is None:
                 return None
+        first_day = local_date(old.aggregate(first=Min("created_at"))["first"])
         stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
         path = directory / f"audit-upto-{last['id']}-{stamp}.jsonl.gz"
         count = 0
@@ -77,6 +80,9 @@ def export_and_remove(older_than: datetime, directory: Path) -> AuditCheckpoint 
                 out.write(json.dumps(row, default=str, sort_keys=True) + "\n")
                 count += 1
         _delete_up_to(last["id"])
+        # The rollup counted what just left: recount those days from what stays.
+        last_day = local_date(older_than)
+        recount_days(first_day + timedelta(n) for n in range((last_day - first_day).days + 1))
         return AuditCheckpoint.objects.create(
             last_id=last["id"], last_hash=last["hash"], exported_count=count, export_file=str(path)
         )

@@ -169,3 +169,46 @@ class AuditCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"up to #{self.last_id} ({self.exported_count} exported)"
+
+
+class AuditDay(models.Model):
+    """Audit records counted per local day, person, action, API and outcome.
+
+    What the reports sum instead of the records: a few hundred rows a day whatever the traffic.
+    Rebuilt from the records (portal.audit.rollup), never edited by hand; it holds only
+    records up to AuditRollupMark.last_record_id, and the reports add the ones after.
+    """
+
+    day = models.DateField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    action = models.CharField(max_length=32)
+    api = models.CharField(max_length=16)
+    outcome = models.CharField(max_length=16)
+    calls = models.PositiveIntegerField()
+    # Calls that were not a retry: the funnel's lookups.
+    first_attempts = models.PositiveIntegerField()
+    # Account creations and care orders the carrier accepted for the first time under their key.
+    first_successes = models.PositiveIntegerField()
+    last_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day", "actor"], name="audit_day_actor")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.action} {self.outcome}: {self.calls}"
+
+
+class AuditRollupMark(models.Model):
+    """How far AuditDay has counted: the last audit record id it holds (one row)."""
+
+    last_record_id = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"rolled up to #{self.last_record_id}"

@@ -1,9 +1,11 @@
 """The managers' audit reports: every number is aggregated by the database.
 
-Each query is filtered on `created_at` (indexed) and returns one row per day and action, per
-API, per rep or per failure reason, never one per record: the page makes the same few queries
-whatever the volume. The charts are laid out here as plain numbers for the templates to draw
-as SVG.
+Counts (volume per day, success, the funnel, the per-rep table) sum the daily rollup
+(portal.audit.rollup) plus the records that arrived since it last ran, in one statement.
+Latency percentiles and failure reasons read the records through covering indexes on
+`created_at`. Each query returns one row per day, API, rep or reason, never one per record:
+the page makes the same few queries whatever the volume. The charts are laid out here as
+plain numbers for the templates to draw as SVG.
 """
 
 import csv
@@ -11,17 +13,19 @@ import math
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.contrib.auth.models import User
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Case, Count, F, Max, Q, QuerySet, Value, When
+from django.db.models import Count, F, IntegerField, Max, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from orders.models import CareOrder
-from portal.audit.models import Action, AuditRecord, Outcome
+from portal.audit.models import Action, AuditDay, AuditRecord, AuditRollupMark, Outcome
+from portal.audit.rollup import count_where, day_start, first_success, local_day
 from portal.models import Profile
 
 # "The carrier answered": a lookup that found nothing is a success too.
@@ -67,11 +71,11 @@ class Scope:
 
     @property
     def start(self) -> datetime:
-        return timezone.make_aware(datetime.combine(self.since, time.min))
+        return day_start(self.since)
 
     @property
     def end(self) -> datetime:
-        return timezone.make_aware(datetime.combine(self.until + timedelta(days=1), time.min))
+        return day_start(self.until + timedelta(days=1))
 
     def days(self) -> list[date]:
         return [self.since + timedelta(days=n) for n in range((self.until - self.since).days + 1)]
@@ -115,90 +119,127 @@ def filtered_records(scope: Scope) -> QuerySet[AuditRecord]:
     return records
 
 
-def count_where(condition: Q) -> Count:
-    """COUNT of the rows meeting `condition`, reading no column beyond the condition's."""
-    return Count(Case(When(condition, then=Value(1))))
+def shown(scope: Scope) -> Q | None:
+    """The filters beyond dates and people, as a condition on a record or a rollup row."""
+    fields = {"action": scope.action, "api": scope.api, "outcome": scope.outcome}
+    condition = Q(**{name: value for name, value in fields.items() if value})
+    return condition or None
 
 
 # Queries
 
 
-def day_of(scope: Scope) -> Case | Value:
-    """The index of a record's local day in scope.days(), computed by the database.
+@dataclass
+class Cell:
+    """One local day, person and action: the counts every table and chart is summed from."""
 
-    A balanced CASE over the days' start instants (DST-correct, from Python): a few
-    comparisons per row instead of a time zone conversion (TruncDate), and no Python
-    function per row on SQLite.
+    day: date
+    actor_id: int | None
+    action: str
+    calls: int
+    successes: int
+    # The funnel's counts ignore the action, API and outcome filters.
+    lookups: int
+    created: int
+    ordered: int
+    last_at: datetime | None
+
+
+def cells(scope: Scope) -> list[Cell]:
+    """The scope's counts per day, person and action, in one statement.
+
+    The rollup's days plus the records it does not hold yet (ids past its mark), read
+    together so they are one consistent snapshot: nothing counted twice, nothing missed.
     """
-    starts = [timezone.make_aware(datetime.combine(day, time.min)) for day in scope.days()]
-
-    def between(first: int, last: int) -> Case | Value:
-        if first == last:
-            return Value(first)
-        middle = (first + last + 1) // 2
-        return Case(
-            When(created_at__lt=starts[middle], then=between(first, middle - 1)),
-            default=between(middle, last),
+    filters = shown(scope)
+    succeeded = Q(outcome__in=SUCCESS) & (filters or Q())
+    rolled = AuditDay.objects.filter(day__range=(scope.since, scope.until))
+    if scope.actor_ids is not None:
+        rolled = rolled.filter(actor_id__in=scope.actor_ids)
+    if scope.rep_id is not None:
+        rolled = rolled.filter(actor_id=scope.rep_id)
+    rolled = (
+        rolled.annotate(local_day=F("day"))
+        .values("actor_id", "action", "local_day")
+        .annotate(
+            total=Sum("calls", filter=filters, default=0),
+            succeeded=Sum("calls", filter=succeeded, default=0),
+            lookups=Sum("first_attempts", filter=Q(action=Action.LOOKUP), default=0),
+            created=Sum("first_successes", filter=Q(action=Action.ACCOUNT_CREATE), default=0),
+            ordered=Sum("first_successes", filter=Q(action=Action.CARE_ORDER), default=0),
+            latest=Max("last_at", filter=filters),
         )
-
-    return between(0, len(starts) - 1)
-
-
-def volume_by_day(records: QuerySet[AuditRecord], scope: Scope) -> list[dict]:
-    """Calls and successes per local day (its index in scope.days()) and action."""
-    return list(
-        records.annotate(day=day_of(scope))
-        .values("day", "action")
-        .annotate(calls=Count("*"), ok=count_where(Q(outcome__in=SUCCESS)))
         .order_by()
     )
+    # The tail is read past the mark as this statement sees it, so a rollup finishing
+    # meanwhile counts nothing twice; the mark read just before bounds it for the planner.
+    mark = AuditRollupMark.objects.filter(pk=1).values_list("last_record_id", flat=True)
+    recent = (
+        people_records(scope)
+        .filter(id__gt=Coalesce(Subquery(mark[:1]), Value(0), output_field=IntegerField()))
+        .filter(id__gt=mark.first() or 0)
+        .annotate(local_day=local_day())
+        .values("actor_id", "action", "local_day")
+        .annotate(
+            total=count_where(filters or Q()),
+            succeeded=count_where(succeeded),
+            lookups=count_where(Q(action=Action.LOOKUP, attempt=1)),
+            created=count_where(Q(action=Action.ACCOUNT_CREATE) & first_success()),
+            ordered=count_where(Q(action=Action.CARE_ORDER) & first_success()),
+            latest=Max("created_at", filter=filters),
+        )
+        .order_by()
+    )
+    return [
+        Cell(
+            day=row["local_day"],
+            actor_id=row["actor_id"],
+            action=row["action"],
+            calls=row["total"],
+            successes=row["succeeded"],
+            lookups=row["lookups"],
+            created=row["created"],
+            ordered=row["ordered"],
+            last_at=_aware(row["latest"]),
+        )
+        for row in rolled.union(recent, all=True)
+    ]
 
 
 @dataclass(frozen=True)
 class GroupStats:
-    """One group's calls and latency; successes and last call when asked for."""
+    """One group's calls and latency."""
 
     calls: int
     p50: int
     p95: int
-    successes: int = 0
-    last: datetime | None = None
 
 
-def stats_by(
-    records: QuerySet[AuditRecord], group: str, *, activity: bool = False
-) -> dict[object, GroupStats]:
+def stats_by(records: QuerySet[AuditRecord], group: str) -> dict[object, GroupStats]:
     """{group value: GroupStats} with nearest-rank p50/p95 of duration_ms, in one query.
 
     Portable (SQLite has no percentile_cont) and light: the database counts each
     (group, duration) pair, runs a cumulative sum over those few rows, and keeps the first
     duration whose cumulative share reaches each percentile. One row per group comes back.
     """
-    extra = {"ok": count_where(Q(outcome__in=SUCCESS)), "last": Max("created_at")}
     histogram = (
-        records.values(group_key=F(group), ms=F("duration_ms"))
-        .annotate(n=Count("*"), **(extra if activity else {}))
-        .order_by()
+        records.values(group_key=F(group), ms=F("duration_ms")).annotate(n=Count("*")).order_by()
     )
     try:
         inner, params = histogram.query.get_compiler(using=histogram.db).as_sql()
     except EmptyResultSet:
         return {}
     connection = connections[histogram.db]
-    key, ms, n, ok, last, running, total = map(
-        connection.ops.quote_name, ("group_key", "ms", "n", "ok", "last", "running", "total")
+    key, ms, n, running, total = map(
+        connection.ops.quote_name, ("group_key", "ms", "n", "running", "total")
     )
     columns = [f"MAX({total})"] + [
         f"MIN(CASE WHEN {running} * 100 >= {int(p)} * {total} THEN {ms} END)" for p in PERCENTILES
     ]
-    carried = ""
-    if activity:
-        columns += [f"SUM({ok})", f"MAX({last})"]
-        carried = f", {ok}, {last}"
     # Only quoted names and integer literals are formatted in; values stay parameters.
     sql = (
         f"SELECT {key}, {', '.join(columns)} FROM ("  # noqa: S608  # nosec B608 - quoted names and integers only
-        f"SELECT {key}, {ms}{carried}, "
+        f"SELECT {key}, {ms}, "
         f"SUM({n}) OVER (PARTITION BY {key} ORDER BY {ms}) AS {running}, "
         f"SUM({n}) OVER (PARTITION BY {key}) AS {total} FROM ({inner}) AS histogram"
         f") AS cumulative GROUP BY {key}"
@@ -206,14 +247,7 @@ def stats_by(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    stats = {}
-    for row in rows:
-        calls, p50, p95 = (int(value) for value in row[1:4])
-        if activity:
-            stats[row[0]] = GroupStats(calls, p50, p95, int(row[4]), _aware(row[5]))
-        else:
-            stats[row[0]] = GroupStats(calls, p50, p95)
-    return stats
+    return {row[0]: GroupStats(*(int(value) for value in row[1:4])) for row in rows}
 
 
 def _aware(value: datetime | str | None) -> datetime | None:
@@ -233,17 +267,6 @@ def failure_reasons(records: QuerySet[AuditRecord], limit: int = 10) -> list[dic
         .annotate(calls=Count("*"))
         .order_by("-calls", "outcome", "error")[:limit]
     )
-
-
-def distinct_calls(condition: Q) -> dict:
-    """Aggregates counting each call once however many attempts it took.
-
-    Attempts of one write share its idempotency key; a record without a key counts alone.
-    """
-    return {
-        "keyed": Count("idempotency_key", distinct=True, filter=condition & ~Q(idempotency_key="")),
-        "unkeyed": count_where(condition & Q(idempotency_key="")),
-    }
 
 
 def completed_orders(scope: Scope) -> QuerySet[CareOrder]:
@@ -266,23 +289,17 @@ class FunnelStep:
     of_previous: float | None
 
 
-def funnel(scope: Scope) -> list[FunnelStep]:
-    """Lookups made -> accounts created -> care orders accepted -> care orders completed."""
-    created = Q(action=Action.ACCOUNT_CREATE, outcome=Outcome.OK)
-    ordered = Q(action=Action.CARE_ORDER, outcome=Outcome.OK)
-    aggregates = {"lookups": count_where(Q(action=Action.LOOKUP, attempt=1))}
-    for name, condition in (("created", created), ("ordered", ordered)):
-        for part, aggregate in distinct_calls(condition).items():
-            aggregates[f"{name}_{part}"] = aggregate
-    counts = (
-        people_records(scope)
-        .filter(action__in=[Action.LOOKUP, Action.ACCOUNT_CREATE, Action.CARE_ORDER])
-        .aggregate(**aggregates)
-    )
+def funnel(scope: Scope, counted: list[Cell] | None = None) -> list[FunnelStep]:
+    """Lookups made -> accounts created -> care orders accepted -> care orders completed.
+
+    Each step is its own action, so the funnel keeps to the dates, team and rep only. A write
+    counts once, when the carrier first accepts it; a lookup once, not per retry.
+    """
+    counted = cells(scope) if counted is None else counted
     values = [
-        ("Lookups made", counts["lookups"]),
-        ("Accounts created", counts["created_keyed"] + counts["created_unkeyed"]),
-        ("Care orders accepted", counts["ordered_keyed"] + counts["ordered_unkeyed"]),
+        ("Lookups made", sum(cell.lookups for cell in counted)),
+        ("Accounts created", sum(cell.created for cell in counted)),
+        ("Care orders accepted", sum(cell.ordered for cell in counted)),
         ("Care orders completed", completed_orders(scope).count()),
     ]
     steps, previous = [], None
@@ -319,26 +336,42 @@ class RepRow:
     team: str
     calls: int
     successes: int
-    p95: int
-    last_activity: datetime
+    # The funnel's writes: each once, whatever the action, API and outcome filters.
+    created: int
+    ordered: int
+    last_activity: datetime | None
 
     @property
     def success_rate(self) -> float:
         return 100 * self.successes / self.calls if self.calls else 0.0
 
 
-def rep_rows(records: QuerySet[AuditRecord]) -> list[RepRow]:
-    """One row per rep: calls, successes, p95 latency, last call."""
-    stats = stats_by(records, "actor_id", activity=True)
-    users = (
-        User.objects.select_related("profile__team").in_bulk(
-            [actor_id for actor_id in stats if actor_id is not None]
-        )
-        if stats
-        else {}
+@dataclass
+class _RepTotals:
+    calls: int = 0
+    successes: int = 0
+    created: int = 0
+    ordered: int = 0
+    last: datetime | None = None
+
+
+def rep_rows(counted: list[Cell]) -> list[RepRow]:
+    """One row per person with calls the filters select: calls, successes, writes, last call."""
+    totals: dict[int | None, _RepTotals] = defaultdict(_RepTotals)
+    for cell in counted:
+        total = totals[cell.actor_id]
+        total.calls += cell.calls
+        total.successes += cell.successes
+        total.created += cell.created
+        total.ordered += cell.ordered
+        if cell.last_at and (total.last is None or cell.last_at > total.last):
+            total.last = cell.last_at
+    active = {actor_id: total for actor_id, total in totals.items() if total.calls}
+    users = User.objects.select_related("profile__team").in_bulk(
+        [actor_id for actor_id in active if actor_id is not None]
     )
     rows = []
-    for actor_id, group in stats.items():
+    for actor_id, total in active.items():
         user = users.get(actor_id)
         profile = getattr(user, "profile", None) if user else None
         rows.append(
@@ -346,10 +379,11 @@ def rep_rows(records: QuerySet[AuditRecord]) -> list[RepRow]:
                 actor_id=actor_id,
                 name=(user.get_full_name() or user.username) if user else "(no user)",
                 team=str(profile.team) if profile and profile.team else "",
-                calls=group.calls,
-                successes=group.successes,
-                p95=group.p95,
-                last_activity=group.last,
+                calls=total.calls,
+                successes=total.successes,
+                created=total.created,
+                ordered=total.ordered,
+                last_activity=total.last,
             )
         )
     return sorted(rows, key=lambda rep: (-rep.calls, rep.name))
@@ -553,16 +587,18 @@ class Report:
 def build_report(scope: Scope) -> Report:
     """Every number of the report page, each from one aggregate query."""
     records = filtered_records(scope)
-    per_day: dict[int, dict[str, int]] = defaultdict(dict)
+    counted = cells(scope)
+    per_day: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     calls = successes = 0
-    for row in volume_by_day(records, scope):
-        per_day[row["day"]][row["action"]] = row["calls"]
-        calls += row["calls"]
-        successes += row["ok"]
-    days = [DayVolume(day, per_day.get(index, {})) for index, day in enumerate(scope.days())]
+    for cell in counted:
+        if cell.calls:
+            per_day[cell.day][cell.action] += cell.calls
+            calls += cell.calls
+            successes += cell.successes
+    days = [DayVolume(day, dict(per_day.get(day, {}))) for day in scope.days()]
     seen = {action for counts in per_day.values() for action in counts}
     latency = latency_by_api(records)
-    steps = funnel(scope)
+    steps = funnel(scope, counted)
     failures = failure_reasons(records)
     for failure in failures:
         failure["outcome_label"] = OUTCOME_LABELS.get(failure["outcome"], failure["outcome"])
@@ -573,7 +609,7 @@ def build_report(scope: Scope) -> Report:
         latency=latency,
         failures=failures,
         funnel=steps,
-        reps=rep_rows(records),
+        reps=rep_rows(counted),
         calls=calls,
         successes=successes,
         actions=[(value, label) for value, label in Action.choices if value in seen],

@@ -1,0 +1,8 @@
+from celery import shared_task
+
+from portal.audit import rollup
+
+
+@shared_task(name="portal.audit.roll_up", ignore_result=True)
+def roll_up_audit() -> None:
+    rollup.roll_up()
