@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from portal.audit import rollup
 from portal.audit.models import AuditRecord, Outcome
 from portal.health import check_broker, check_worker
 from portal.submissions.models import CLAIMABLE, Status, Submission
@@ -61,6 +62,7 @@ def system_status(request: HttpRequest) -> HttpResponse:
         "worker": check_worker(),
         "broker": check_broker(),
         "upstreams": upstream_last_hour(now),
+        "rollup_backlog": rollup.backlog(),
         "now": now,
     }
     return render(request, "admin/system_status.html", context)

@@ -98,6 +98,12 @@ def roll_up() -> int:
     return arrived
 
 
+def backlog() -> int:
+    """Records the rollup does not hold yet: a few a minute when beat is running."""
+    mark = AuditRollupMark.objects.filter(pk=1).values_list("last_record_id", flat=True).first()
+    return AuditRecord.objects.filter(id__gt=mark or 0).count()
+
+
 def recount_days(days: Iterable[date]) -> None:
     """Recount days whose records changed under the rollup (retention removed some)."""
     with transaction.atomic():

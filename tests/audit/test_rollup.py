@@ -122,3 +122,18 @@ def test_retention_recounts_the_days_it_emptied(alice, bob, tmp_path):
     assert kept["calls"] == 9  # two of the old lookups went; the rollup forgot them too
     assert sum(AuditDay.objects.values_list("calls", flat=True)) == 9
     assert verify_chain().ok
+
+
+def test_ops_see_what_the_rollup_has_yet_to_count(client, alice, olivia):
+    record(alice)
+    record(alice)
+    client.force_login(olivia)
+
+    assert rollup.backlog() == 2
+    waiting = client.get("/admin/status/").content.decode()
+    rollup.roll_up()
+    counted = client.get("/admin/status/").content.decode()
+
+    label = "Audit records waiting for the reports rollup</th>"
+    assert f'{label}<td class="health-ok">2</td>' in waiting
+    assert f'{label}<td class="health-ok">0</td>' in counted
