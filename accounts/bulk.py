@@ -15,12 +15,13 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import logging
 import re
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -35,6 +36,8 @@ from portal.submissions.models import Status, Submission
 from portal.submissions.services import create_submission, requeue
 from portal.upstream.bulk import MAX_CUSTOMERS_PER_CALL
 
+logger = logging.getLogger("accounts.bulk")
+
 BULK_CREATE = "bulk_create"
 BATCH_SIZE = MAX_CUSTOMERS_PER_CALL
 # The preview lists this many problems; the results file has them all.
@@ -45,6 +48,8 @@ CHECK_PAGE = 500
 MAX_ID_LENGTH = 100
 # A customer line is a few hundred characters; a far longer one is not a customer file.
 MAX_LINE_CHARS = 100_000
+# A worker's check beats at least this often; one silent for longer died, and another resumes it.
+CHECK_STALL = timedelta(minutes=2)
 ROW = "(row)"
 
 CUSTOMER, ACCOUNT, CARD = "customer", "account", "card"
@@ -434,8 +439,13 @@ def _insert_staged(bulk_import: BulkImport, staged: list[Staged]) -> None:
 # -- Upload and check --------------------------------------------------------------------------
 
 
-def import_upload(upload, *, user) -> BulkImport:
-    """Store an uploaded file under VAR_DIR/imports/ and check it; FileProblem if unusable."""
+def import_upload(upload, *, user, inline: bool | None = None) -> BulkImport:
+    """Store an uploaded file under VAR_DIR/imports/ and check it; FileProblem if unusable.
+
+    A file over BULK_CHECK_INLINE_BYTES (or any, with inline=False) is checked by a worker
+    instead: only its header is checked here, and the import stays CHECKING until the worker
+    is done. Scripts that want the check done before they go on pass inline=True.
+    """
     if upload.size == 0:
         raise FileProblem("The file is empty.")
     limit = max_upload_bytes()
@@ -459,13 +469,80 @@ def import_upload(upload, *, user) -> BulkImport:
         stored_name=stored_name,
         size_bytes=upload.size,
     )
+    in_worker = upload.size > settings.BULK_CHECK_INLINE_BYTES if inline is None else not inline
     try:
-        check_import(bulk_import)
+        if in_worker:
+            header_columns(_header(bulk_import.path))  # wrong columns: said now, not later
+        else:
+            check_import(bulk_import)
     except FileProblem:
         bulk_import.delete()
         (folder / stored_name).unlink(missing_ok=True)
         raise
+    if in_worker:
+        transaction.on_commit(lambda: check_later(bulk_import.pk))
     return bulk_import
+
+
+def _header(path: Path) -> list[str]:
+    records = _records(path)
+    try:
+        return next(records)[1]
+    except StopIteration:
+        raise FileProblem("The file is empty.") from None
+    finally:
+        records.close()
+
+
+def check_later(import_id: int) -> None:
+    """Hand the check to a worker. If the broker is down, the stalled-check sweep retries."""
+    from accounts.tasks import check_bulk_import
+
+    try:
+        check_bulk_import.delay(import_id)
+    except Exception:  # noqa: BLE001 - the import is durable; losing the message loses nothing
+        logger.warning("could not queue the check of import %s; the sweep will", import_id)
+
+
+def _free_to_check(now: datetime) -> Q:
+    """Nobody is checking it: never started, or its checker went silent (it died)."""
+    return Q(check_heartbeat__isnull=True) | Q(check_heartbeat__lt=now - CHECK_STALL)
+
+
+def check_in_worker(import_id: int) -> None:
+    """A worker's check of a large upload. A check cut short by a crash starts over."""
+    now = timezone.now()
+    claimed = BulkImport.objects.filter(
+        _free_to_check(now), pk=import_id, state=BulkImport.State.CHECKING
+    ).update(check_heartbeat=now)
+    if not claimed:
+        return  # done, or another worker is on it
+    bulk_import = BulkImport.objects.get(pk=import_id)
+    bulk_import.lines.all().delete()
+    try:
+        check_import(bulk_import)
+    except FileProblem as problem:
+        bulk_import.lines.all().delete()
+        BulkImport.objects.filter(pk=import_id).update(
+            state=BulkImport.State.UNUSABLE, problem=str(problem), check_heartbeat=timezone.now()
+        )
+        bulk_import.path.unlink(missing_ok=True)
+
+
+def resume_stalled_checks(now: datetime | None = None) -> int:
+    """Queue again the checks whose message was lost or whose worker died."""
+    now = now or timezone.now()
+    cutoff = now - CHECK_STALL
+    stalled = list(
+        BulkImport.objects.filter(state=BulkImport.State.CHECKING)
+        .filter(
+            Q(check_heartbeat__lt=cutoff) | Q(check_heartbeat__isnull=True, created_at__lt=cutoff)
+        )
+        .values_list("pk", flat=True)
+    )
+    for import_id in stalled:
+        check_later(import_id)
+    return len(stalled)
 
 
 def _megabytes(size: int) -> str:
@@ -489,14 +566,18 @@ def check_import(bulk_import: BulkImport) -> None:
         staged.append(row)
         if len(staged) >= STAGE_CHUNK:
             _insert_staged(bulk_import, staged)
+            _beat(bulk_import, line)
             staged = []
     _insert_staged(bulk_import, staged)
     if not filled:
         raise FileProblem("The file has a header but no rows.")
+    _beat(bulk_import, staged[-1].line if staged else bulk_import.lines_checked)
     rows = bulk_import.lines.all()
     _mark_repeats(rows.filter(record_type=CUSTOMER), "source_customer_id", "sourceCustomerId")
     _mark_repeats(rows.filter(record_type=ACCOUNT), "source_account_id", "sourceAccountId")
+    _beat(bulk_import, bulk_import.lines_checked)
     _check_accounts(bulk_import, columns)
+    _beat(bulk_import, bulk_import.lines_checked)
     _check_cards(bulk_import, columns)
     totals = rows.aggregate(
         rows=Count("pk"),
@@ -515,6 +596,15 @@ def check_import(bulk_import: BulkImport) -> None:
     bulk_import.good_customer_count = totals["good_customers"]
     bulk_import.state = BulkImport.State.CHECKED
     bulk_import.save()
+
+
+def _beat(bulk_import: BulkImport, line: int) -> None:
+    """How far the check got, for the page that follows it and for the stalled-check sweep."""
+    bulk_import.lines_checked = line
+    bulk_import.check_heartbeat = timezone.now()
+    BulkImport.objects.filter(pk=bulk_import.pk).update(
+        lines_checked=line, check_heartbeat=bulk_import.check_heartbeat
+    )
 
 
 def _pages(queryset: QuerySet, key: str, size: int = CHECK_PAGE) -> Iterator[list]:

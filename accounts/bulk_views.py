@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRefresh
 
 from accounts import bulk
 from accounts.models import BulkImport
@@ -69,8 +70,17 @@ def bulk_upload(request: HttpRequest) -> HttpResponse:
 @role_required(OPS, MANAGER)
 @vary_on_headers("HX-Request")
 def bulk_import(request: HttpRequest, pk: int) -> HttpResponse:
-    """The check's preview before sending; afterwards the live progress (htmx polls it)."""
+    """The check (live, for a large file), its preview, then the live sending progress.
+
+    htmx polls the check and the sending; when a check ends, the whole page reloads to show
+    the preview.
+    """
     bulk_import = get_object_or_404(_imports_for(request).select_related("sent_by"), pk=pk)
+    checking = bulk_import.state == BulkImport.State.CHECKING
+    if request.htmx and checking:
+        return render(request, "accounts/bulk_import.html#checking", {"bulk_import": bulk_import})
+    if request.htmx and request.htmx.target == "bulk-checking":
+        return HttpResponseClientRefresh()
     progress = bulk.progress(bulk_import)
     context = {"bulk_import": bulk_import, "progress": progress}
     if request.htmx:
@@ -90,7 +100,9 @@ def bulk_send(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirmed: batch the good customers and queue them for the worker."""
     bulk_import = get_object_or_404(_imports_for(request), pk=pk)
     if bulk_import.state == BulkImport.State.CHECKING:
-        messages.error(request, "This file was never fully checked. Upload it again.")
+        messages.error(request, "The file is still being checked: nothing can go before it is.")
+    elif bulk_import.state == BulkImport.State.UNUSABLE:
+        messages.error(request, "This file could not be used: upload a corrected one.")
     elif bulk_import.good_customer_count == 0:
         messages.error(request, "There is no good customer to send.")
     else:
@@ -122,9 +134,12 @@ class _Echo:
 
 @require_GET
 @role_required(OPS, MANAGER)
-def bulk_results(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+def bulk_results(request: HttpRequest, pk: int) -> HttpResponse:
     """Every line of the file with its outcome: sent, failed, invalid or waiting."""
     bulk_import = get_object_or_404(_imports_for(request), pk=pk)
+    if bulk_import.state in (BulkImport.State.CHECKING, BulkImport.State.UNUSABLE):
+        messages.info(request, "There is no results file: the file was not checked to the end.")
+        return redirect("accounts:bulk_import", pk=bulk_import.pk)
     writer = csv.writer(_Echo())
     stem = bulk_import.original_name.rsplit(".", 1)[0] or "import"
     response = StreamingHttpResponse(

@@ -98,6 +98,7 @@ class BulkImport(models.Model):
         CHECKING = "checking", "Being checked"
         CHECKED = "checked", "Checked, not sent"
         SENDING = "sending", "Sent in batches"
+        UNUSABLE = "unusable", "Could not be used"
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bulk_imports"
@@ -117,6 +118,11 @@ class BulkImport(models.Model):
     good_row_count = models.PositiveIntegerField(default=0)
     bad_row_count = models.PositiveIntegerField(default=0)
     good_customer_count = models.PositiveIntegerField(default=0)
+    # A large file is checked by a worker: how far it got, when it last moved, or why the
+    # file could not be used.
+    lines_checked = models.PositiveIntegerField(default=0)
+    check_heartbeat = models.DateTimeField(null=True, blank=True)
+    problem = models.TextField(blank=True)
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

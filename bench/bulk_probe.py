@@ -32,7 +32,7 @@ def main() -> None:
     tracemalloc.start()
     started = time.monotonic()
     with open(path, "rb") as handle:
-        bulk_import = import_upload(File(handle, name=path.name), user=user)
+        bulk_import = import_upload(File(handle, name=path.name), user=user, inline=True)
     checked = time.monotonic()
     send_import(bulk_import, user=user)
     queued = time.monotonic()

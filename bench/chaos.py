@@ -242,7 +242,7 @@ def create_work(user) -> int:
         [sys.executable, str(ROOT / "bin/make-bulk-file"), str(rows), "0", str(path)], check=True
     )
     with open(path, "rb") as handle:
-        bulk_import = import_upload(File(handle, name="chaos-bulk.csv"), user=user)
+        bulk_import = import_upload(File(handle, name="chaos-bulk.csv"), user=user, inline=True)
     batches = send_import(bulk_import, user=user)
     return ACCOUNTS + ORDERS + batches
 

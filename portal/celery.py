@@ -27,6 +27,11 @@ def schedule_periodic_tasks(sender: Celery, **kwargs) -> None:
         name="submission sweeper",
     )
     sender.add_periodic_task(
+        60.0,
+        sender.signature("accounts.resume_stalled_bulk_checks"),
+        name="stalled bulk check sweep",
+    )
+    sender.add_periodic_task(
         settings.AUDIT_ROLLUP_SECONDS,
         sender.signature("portal.audit.roll_up"),
         name="audit daily rollup",

@@ -237,6 +237,9 @@ ORDER_POLL_EVERY_SECONDS = env.float("ORDER_POLL_EVERY_SECONDS", default=60.0)
 
 # Bulk customer import: the largest file accepted.
 BULK_IMPORT_MAX_BYTES = env.int("BULK_IMPORT_MAX_BYTES", default=60 * 1024 * 1024)
+# Files up to this size are checked while the upload waits; larger ones by a worker, with the
+# page following the check live.
+BULK_CHECK_INLINE_BYTES = env.int("BULK_CHECK_INLINE_BYTES", default=2 * 1024 * 1024)
 
 # Audit retention: records older than this are exported (gzip JSON Lines), then removed.
 # How often beat counts new audit records into the daily rollup the reports sum.

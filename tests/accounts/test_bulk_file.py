@@ -396,7 +396,8 @@ def test_a_nul_character_after_the_first_bytes_is_refused_with_its_line(ops_clie
     assert not BulkImport.objects.exists()
 
 
-def test_a_giant_line_is_refused_without_reading_it_whole(ops_client):
+def test_a_giant_line_is_refused_without_reading_it_whole(ops_client, settings):
+    settings.BULK_CHECK_INLINE_BYTES = 4 * 1024 * 1024  # checked here, not by a worker
     good = csv_text(customer("C1"))
 
     response = upload(ops_client, good + "customer," + "x" * 3_000_000 + "\n")
