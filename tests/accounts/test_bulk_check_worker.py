@@ -1,5 +1,6 @@
 """A large bulk file is checked by a worker while its page follows the check live."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -9,7 +10,7 @@ from django.utils import timezone
 from accounts import bulk
 from accounts.models import BulkImport, BulkRow
 from tests.accounts.test_bulk_file import upload_path, write_bulk_file
-from tests.conftest import wait_until
+from tests.conftest import log_in, wait_until
 
 HTMX = {"HX-Request": "true"}
 
@@ -186,5 +187,29 @@ def test_a_worker_checks_a_large_upload_end_to_end(ops_client, tmp_path, setting
         assert (bulk_import.row_count, bulk_import.bad_row_count) == (2_000, 20)
         html = page(ops_client, bulk_import).content.decode()
         assert "Bad rows" in html and "Send " in html
+    finally:
+        bulk_import.path.unlink(missing_ok=True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_the_browser_the_checking_page_turns_into_the_preview(
+    page, live_server, settings, celery_worker, olivia, tmp_path
+):
+    settings.BULK_CHECK_INLINE_BYTES = 1000
+    write_bulk_file(tmp_path / "big.csv", 10_000, 7)  # seconds to check: the page sees it
+    log_in(page, live_server, "olivia")
+    page.goto(f"{live_server.url}{reverse('accounts:bulk')}")
+
+    page.locator("input[type=file]").set_input_files(tmp_path / "big.csv")
+    page.get_by_role("button", name="Upload and check").click()
+
+    page.wait_for_url(re.compile(r"/accounts/bulk/\d+/$"))
+    bulk_import = BulkImport.objects.get()
+    try:
+        assert page.get_by_role("heading", name="Checking the file").is_visible()
+        send = page.get_by_role("button", name=re.compile(r"^Send \d+ customers$"))
+        send.wait_for(timeout=60_000)
+        assert page.locator("#bad-rows").inner_text() == "7"
+        assert page.locator("#bulk-checking").count() == 0
     finally:
         bulk_import.path.unlink(missing_ok=True)
