@@ -48,8 +48,9 @@ CHECK_PAGE = 500
 MAX_ID_LENGTH = 100
 # A customer line is a few hundred characters; a far longer one is not a customer file.
 MAX_LINE_CHARS = 100_000
-# A worker's check beats at least this often; one silent for longer died, and another resumes it.
-CHECK_STALL = timedelta(minutes=2)
+# A check beats every 1,000 lines and between its phases, each far shorter than this even at
+# the size limit; one silent for longer died with its worker, and the sweep starts it again.
+CHECK_STALL = timedelta(minutes=10)
 ROW = "(row)"
 
 CUSTOMER, ACCOUNT, CARD = "customer", "account", "card"

@@ -129,8 +129,8 @@ def test_a_check_whose_worker_died_is_resumed_from_the_start(
     bulk_import = queued_upload(
         ops_client, tmp_path / "big.csv", django_capture_on_commit_callbacks, settings
     )
-    # A worker staged part of the file, then died: its heartbeat stopped three minutes ago.
-    stalled_at = timezone.now() - timedelta(minutes=3)
+    # A worker staged part of the file, then died: its heartbeat stopped eleven minutes ago.
+    stalled_at = timezone.now() - timedelta(minutes=11)
     BulkImport.objects.filter(pk=bulk_import.pk).update(
         check_heartbeat=stalled_at, lines_checked=1001
     )
