@@ -522,12 +522,24 @@ def check_in_worker(import_id: int) -> None:
     bulk_import.lines.all().delete()
     try:
         check_import(bulk_import)
+    except FileNotFoundError:
+        _unusable(bulk_import, NOT_SHARED)
     except FileProblem as problem:
-        bulk_import.lines.all().delete()
-        BulkImport.objects.filter(pk=import_id).update(
-            state=BulkImport.State.UNUSABLE, problem=str(problem), check_heartbeat=timezone.now()
-        )
-        bulk_import.path.unlink(missing_ok=True)
+        _unusable(bulk_import, str(problem))
+
+
+NOT_SHARED = (
+    "The worker cannot find the uploaded file: the web and worker processes must share "
+    "VAR_DIR. Upload the file again once they do."
+)
+
+
+def _unusable(bulk_import: BulkImport, problem: str) -> None:
+    bulk_import.lines.all().delete()
+    BulkImport.objects.filter(pk=bulk_import.pk).update(
+        state=BulkImport.State.UNUSABLE, problem=problem, check_heartbeat=timezone.now()
+    )
+    bulk_import.path.unlink(missing_ok=True)
 
 
 def resume_stalled_checks(now: datetime | None = None) -> int:

@@ -213,3 +213,19 @@ def test_in_the_browser_the_checking_page_turns_into_the_preview(
         assert page.locator("#bulk-checking").count() == 0
     finally:
         bulk_import.path.unlink(missing_ok=True)
+
+
+def test_a_worker_that_cannot_see_the_upload_says_why(
+    ops_client, tmp_path, var_dir, settings, django_capture_on_commit_callbacks
+):
+    write_bulk_file(tmp_path / "big.csv", 300, 0)
+    bulk_import = queued_upload(
+        ops_client, tmp_path / "big.csv", django_capture_on_commit_callbacks, settings
+    )
+    bulk_import.path.unlink()  # a worker on another host, without the web's VAR_DIR
+
+    bulk.check_in_worker(bulk_import.pk)
+
+    bulk_import.refresh_from_db()
+    assert bulk_import.state == BulkImport.State.UNUSABLE
+    assert "must share VAR_DIR" in page(ops_client, bulk_import).content.decode()
