@@ -16,28 +16,16 @@ app.autodiscover_tasks()
 def schedule_periodic_tasks(sender: Celery, **kwargs) -> None:
     from django.conf import settings
 
-    sender.add_periodic_task(
-        settings.WORKER_HEARTBEAT_SECONDS,
-        sender.signature("portal.tasks.record_worker_heartbeat"),
-        name="worker heartbeat",
-    )
-    sender.add_periodic_task(
-        settings.SUBMISSION_SWEEP_SECONDS,
-        sender.signature("portal.submissions.sweep"),
-        name="submission sweeper",
-    )
-    sender.add_periodic_task(
-        60.0,
-        sender.signature("accounts.resume_stalled_bulk_checks"),
-        name="stalled bulk check sweep",
-    )
-    sender.add_periodic_task(
-        settings.AUDIT_ROLLUP_SECONDS,
-        sender.signature("portal.audit.roll_up"),
-        name="audit daily rollup",
-    )
-    sender.add_periodic_task(
-        settings.ORDER_POLL_EVERY_SECONDS,
-        sender.signature("orders.poll_silent_orders"),
-        name="care order status poll",
-    )
+    every = [
+        (
+            settings.WORKER_HEARTBEAT_SECONDS,
+            "portal.tasks.record_worker_heartbeat",
+            "worker heartbeat",
+        ),
+        (settings.SUBMISSION_SWEEP_SECONDS, "portal.submissions.sweep", "submission sweeper"),
+        (60.0, "accounts.resume_stalled_bulk_checks", "stalled bulk check sweep"),
+        (settings.AUDIT_ROLLUP_SECONDS, "portal.audit.roll_up", "audit daily rollup"),
+        (settings.ORDER_POLL_EVERY_SECONDS, "orders.poll_silent_orders", "care order status poll"),
+    ]
+    for seconds, task, name in every:
+        sender.add_periodic_task(seconds, sender.signature(task), name=name)
