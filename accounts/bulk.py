@@ -526,6 +526,13 @@ def check_in_worker(import_id: int) -> None:
         _unusable(bulk_import, NOT_SHARED)
     except FileProblem as problem:
         _unusable(bulk_import, str(problem))
+    except Exception as error:  # said on the page, not retried every ten minutes
+        logger.exception("the check of bulk import %s failed", import_id)
+        _unusable(
+            bulk_import,
+            f"The check stopped on an error of ours ({type(error).__name__}). Upload the file "
+            "again; if it happens again, ops will find the details in the worker's log.",
+        )
 
 
 NOT_SHARED = (
@@ -539,7 +546,10 @@ def _unusable(bulk_import: BulkImport, problem: str) -> None:
     BulkImport.objects.filter(pk=bulk_import.pk).update(
         state=BulkImport.State.UNUSABLE, problem=problem, check_heartbeat=timezone.now()
     )
-    bulk_import.path.unlink(missing_ok=True)
+    try:
+        bulk_import.path.unlink(missing_ok=True)
+    except OSError:
+        logger.warning("could not remove the unusable upload of import %s", bulk_import.pk)
 
 
 def resume_stalled_checks(now: datetime | None = None) -> int:

@@ -229,3 +229,21 @@ def test_a_worker_that_cannot_see_the_upload_says_why(
     bulk_import.refresh_from_db()
     assert bulk_import.state == BulkImport.State.UNUSABLE
     assert "must share VAR_DIR" in page(ops_client, bulk_import).content.decode()
+
+
+def test_an_error_of_ours_ends_the_check_with_a_message_not_a_loop(
+    ops_client, tmp_path, var_dir, settings, django_capture_on_commit_callbacks
+):
+    write_bulk_file(tmp_path / "big.csv", 300, 0)
+    bulk_import = queued_upload(
+        ops_client, tmp_path / "big.csv", django_capture_on_commit_callbacks, settings
+    )
+    bulk_import.path.unlink()
+    bulk_import.path.mkdir()  # the worker's read fails with an error no file problem explains
+
+    bulk.check_in_worker(bulk_import.pk)
+
+    bulk_import.refresh_from_db()
+    assert bulk_import.state == BulkImport.State.UNUSABLE
+    assert bulk_import.problem.startswith("The check stopped on an error of ours (IsADirectory")
+    assert bulk.resume_stalled_checks(timezone.now() + timedelta(hours=1)) == 0
