@@ -7,6 +7,7 @@ import re
 import pytest
 from django.http import QueryDict
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from orders.forms import CareOrderBuilder
 from orders.models import CareOrder
@@ -791,7 +792,8 @@ def test_it_works_in_a_browser_under_the_strict_csp(page, live_server, alice):
     page.locator("#id_cr-0-item-0-sku").wait_for()
     assert page.url == f"{live_server.url}{NEW}?account=81730304"  # swapped in place
     assert page.locator("#id_cr-0-ctn").input_value() == "(214) 555-0123"
-    assert page.evaluate("document.activeElement.id") == "id_cr-0-item-0-sku"
+    # htmx moves focus to the new row's autofocus field as the swap settles: wait for it.
+    expect(page.locator("#id_cr-0-item-0-sku")).to_be_focused()
     page.locator("#id_cr-0-item-0-sku").fill("sku12037300017")
 
     page.get_by_role("button", name="Submit order").click()
