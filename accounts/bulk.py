@@ -18,7 +18,6 @@ import hashlib
 import logging
 import re
 import uuid
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,6 +33,7 @@ from django.utils import timezone
 from accounts.models import BulkBatch, BulkImport, BulkRow
 from portal.submissions.models import Status, Submission
 from portal.submissions.services import create_submission, requeue
+from portal.upstream import bulk as bulk_api
 from portal.upstream.bulk import MAX_CUSTOMERS_PER_CALL
 
 logger = logging.getLogger("accounts.bulk")
@@ -184,7 +184,7 @@ class Field:
 
 
 OPEN_CLOSED = choice("OPEN", "CLOSED")
-# Each record type's fields in the contract's order; an empty cell is sent as null.
+# Each record type's fields in the contract's order; an empty cell is None (left out when sent).
 RECORDS: dict[str, tuple[Field, ...]] = {
     CUSTOMER: (
         Field("sourceCustomerId", identifier, required=True),
@@ -854,26 +854,12 @@ def build_body(
     accounts: list[BulkRow],
     cards: list[BulkRow],
 ) -> dict:
-    """The contract's `{"customers": [...]}`: accounts under their primary customer, cards
-    under their account."""
+    """The batch's request, built by the upstream layer from the rows' checked records."""
 
-    def record(row: BulkRow) -> dict:
-        return parse_record(row.record_type, _values(columns, row.cells))[0]
+    def records(rows: list[BulkRow]) -> list[dict]:
+        return [parse_record(row.record_type, _values(columns, row.cells))[0] for row in rows]
 
-    cards_of: dict[str, list[dict]] = defaultdict(list)
-    for row in cards:
-        cards_of[row.source_account_id].append(record(row))
-    accounts_of: dict[str, list[dict]] = defaultdict(list)
-    for row in accounts:
-        accounts_of[row.source_customer_id].append(
-            {**record(row), "cards": cards_of.get(row.source_account_id, [])}
-        )
-    return {
-        "customers": [
-            {**record(row), "accounts": accounts_of.get(row.source_customer_id, [])}
-            for row in customers
-        ]
-    }
+    return bulk_api.batch_body(records(customers), records(accounts), records(cards))
 
 
 def retry_failed(bulk_import: BulkImport) -> int:

@@ -4,6 +4,7 @@ from accounts.bulk import BULK_CREATE
 from portal.submissions.models import Status
 from portal.submissions.services import Handler, register
 from portal.upstream import bulk as bulk_api
+from portal.upstream.http import BULK
 
 
 def send(submission):
@@ -19,6 +20,7 @@ def send(submission):
 def succeeded(submission, response) -> None:
     batch = submission.bulk_batch
     batch.request_id = response.result
+    # Sent: the carrier said yes, with or without a requestId; it is never sent again.
     batch.error = ""
     batch.save(update_fields=["request_id", "error"])
 
@@ -53,6 +55,7 @@ register(
     BULK_CREATE,
     Handler(
         send=send,
+        api=BULK,
         succeeded=succeeded,
         rejected=rejected,
         failed=failed,

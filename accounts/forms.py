@@ -1,7 +1,7 @@
 from django import forms
 
-from accounts.validators import collapse_spaces, digits_only, normalize_state, normalize_zip
-from portal.upstream.accounts import LookupQuery
+from portal.validators import collapse_spaces, digits_only, normalize_state, normalize_zip
+from portal.upstream.accounts import LookupQuery, NewAccount
 
 COUNTRY_CHOICES = [("US", "United States")]
 
@@ -67,8 +67,8 @@ class CustomerAccountForm(forms.Form):
     """Create Customer Account: every field of the contract, normalised as the carrier wants it."""
 
     name = forms.CharField(label="Account name", max_length=120)
-    street1 = forms.CharField(label="Street", max_length=120)
-    street2 = forms.CharField(label="Street, line 2", max_length=120, required=False)
+    street = forms.CharField(label="Street", max_length=120)
+    street_line2 = forms.CharField(label="Street, line 2", max_length=120, required=False)
     city = forms.CharField(label="City", max_length=80)
     state = forms.CharField(label="State", max_length=30)
     post_code = forms.CharField(label="ZIP", max_length=10)
@@ -137,37 +137,37 @@ class CustomerAccountForm(forms.Form):
         data = self.cleaned_data
         return LookupQuery(
             account_name=data["name"],
-            street=data["street1"],
+            street=data["street"],
             city=data["city"],
             state=data["state"],
             zip_code=data["post_code"],
             country=data["country"],
         )
 
-    def carrier_body(self, attuid: str) -> dict:
-        """The request body exactly as the contract names it."""
+    def to_new_account(self, attuid: str) -> NewAccount:
+        """What was typed, cleaned, for the upstream layer to write as the carrier wants it."""
         data = self.cleaned_data
-        return {
-            "country": data["country"],
-            "name": data["name"],
-            "street1": data["street1"],
-            "street2": data["street2"],
-            "city": data["city"],
-            "state": data["state"],
-            "postCode": data["post_code"],
-            "accountSourceCode": data["account_source_code"],
-            "locationName": data["location_name"],
-            "phoneNumber": data["phone_number"],
-            "dunsSiteId": data["duns_site_id"],
-            "mobilitySubSegment": data["mobility_sub_segment"],
-            "attuid": attuid,
-            "idPosition": data["id_position"],
-            "channelInd": data["channel_ind"],
-            "svid": data["svid"],
-            "svidName": data["svid_name"],
-            "complexProductInd": data["complex_product_ind"],
-            "numberOfEmployees": data["number_of_employees"],
-        }
+        return NewAccount(
+            name=data["name"],
+            street=data["street"],
+            street_line2=data["street_line2"],
+            city=data["city"],
+            state=data["state"],
+            zip_code=data["post_code"],
+            country=data["country"],
+            phone_number=data["phone_number"],
+            location_name=data["location_name"],
+            duns_site_id=data["duns_site_id"],
+            account_source_code=data["account_source_code"],
+            mobility_sub_segment=data["mobility_sub_segment"],
+            attuid=attuid,
+            id_position=data["id_position"],
+            channel=data["channel_ind"] == "Y",
+            complex_product=data["complex_product_ind"] == "Y",
+            svid=data["svid"],
+            svid_name=data["svid_name"],
+            number_of_employees=data["number_of_employees"],
+        )
 
 
 SERVICE_TYPE_CHOICES = [
@@ -183,27 +183,27 @@ MAX_SEARCH_PAGE = 10_000
 
 
 class SearchForm(forms.Form):
-    """Customer Search filters. Fields are named as in the URL (the carrier's own names); any bad
-    value falls back to its default, so a bound form is always valid and a link never breaks."""
+    """Customer Search filters, named as in the URL; any bad value falls back to its default, so
+    a bound form is always valid and a link never breaks."""
 
-    serviceType = forms.CharField(
+    service = forms.CharField(
         label="Service type",
         required=False,
         widget=forms.Select(choices=SERVICE_TYPE_CHOICES),
     )
-    pageSize = forms.CharField(
+    per_page = forms.CharField(
         label="Per page",
         required=False,
         widget=forms.Select(choices=[(size, str(size)) for size in SEARCH_PAGE_SIZES]),
     )
     page = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def clean_serviceType(self) -> str:
-        value = self.cleaned_data["serviceType"].strip().upper()
+    def clean_service(self) -> str:
+        value = self.cleaned_data["service"].strip().upper()
         return value if value in dict(SERVICE_TYPE_CHOICES) else ""
 
-    def clean_pageSize(self) -> int:
-        size = _whole_number(self.cleaned_data["pageSize"])
+    def clean_per_page(self) -> int:
+        size = _whole_number(self.cleaned_data["per_page"])
         return size if size in SEARCH_PAGE_SIZES else SEARCH_PAGE_SIZES[0]
 
     def clean_page(self) -> int:
@@ -211,7 +211,7 @@ class SearchForm(forms.Form):
         return page if page is not None and 1 <= page <= MAX_SEARCH_PAGE else 1
 
     def criteria(self) -> dict:
-        """The normalised search: {"serviceType": str, "pageSize": int, "page": int}."""
+        """The normalised search: {"service": str, "per_page": int, "page": int}."""
         self.is_valid()
         return dict(self.cleaned_data)
 

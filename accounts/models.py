@@ -40,7 +40,7 @@ class Customer(models.Model):
     # Why the rep created it although the lookup found matches; empty when it found none.
     override_reason = models.TextField(blank=True)
     # The carrier's answer.
-    carrier_user_friendly_id = models.CharField("userFriendlyCoID", max_length=40, blank=True)
+    carrier_user_friendly_id = models.CharField("customer number", max_length=40, blank=True)
     carrier_id = models.CharField(max_length=40, blank=True)
     carrier_status = models.CharField(max_length=40, blank=True)
     problem = models.CharField(max_length=500, blank=True)
@@ -75,6 +75,10 @@ class Customer(models.Model):
         self.save(
             update_fields=["state", "carrier_user_friendly_id", "carrier_id", "carrier_status"]
         )
+
+    def note_problem(self, problem: str) -> None:
+        self.problem = problem[:500]
+        self.save(update_fields=["problem"])
 
     def mark_unsuccessful(self, state: str, problem: str) -> None:
         self.state = state

@@ -9,6 +9,7 @@ from accounts.forms import CustomerAccountForm, lookup_subject
 from accounts.models import Customer
 from portal.audit.models import Action, AuditRecord, Outcome
 from portal.submissions.services import create_submission
+from portal.upstream import accounts as accounts_api
 from portal.upstream import errors
 from portal.upstream.accounts import AccountMatch, LookupQuery, lookup_accounts
 from portal.upstream.search import SearchPage, search_customers
@@ -39,8 +40,8 @@ def run_search(criteria: dict, user) -> tuple[SearchPage | None, str]:
     """One page from the carrier, or the rep's words for why there is none: never a 500."""
     try:
         found = search_customers(
-            service_type=criteria["serviceType"],
-            page_size=criteria["pageSize"],
+            service_type=criteria["service"],
+            page_size=criteria["per_page"],
             page_offset=criteria["page"],
             actor=user,
         )
@@ -93,7 +94,7 @@ def request_customer_account(form: CustomerAccountForm, user) -> Customer:
     with transaction.atomic():
         submission = create_submission(
             ACCOUNT_CREATE,
-            payload=form.carrier_body(attuid),
+            payload=accounts_api.account_body(form.to_new_account(attuid)),
             idempotency_key=key,
             created_by=user,
         )
@@ -101,8 +102,8 @@ def request_customer_account(form: CustomerAccountForm, user) -> Customer:
             created_by=user,
             submission=submission,
             name=data["name"],
-            street1=data["street1"],
-            street2=data["street2"],
+            street1=data["street"],
+            street2=data["street_line2"],
             city=data["city"],
             state_code=data["state"],
             post_code=data["post_code"],

@@ -4,6 +4,7 @@ from accounts.models import Customer
 from accounts.services import ACCOUNT_CREATE
 from portal.submissions.services import Handler, register
 from portal.upstream import accounts as accounts_api
+from portal.upstream.http import ACCOUNTS
 
 
 def send(submission):
@@ -21,6 +22,10 @@ def send(submission):
 def succeeded(submission, response) -> None:
     created = response.result
     submission.customer.mark_created(created.user_friendly_id, created.id, created.status)
+    if not (created.id or created.user_friendly_id):
+        # Any 2xx is the carrier's yes; an answer without ids is noted, never sent again.
+        note = f" ({response.unreadable})" if response.unreadable else ""
+        submission.customer.note_problem(f"The carrier created it but its answer held no id{note}.")
 
 
 def rejected(submission, failure) -> None:
@@ -38,5 +43,12 @@ def cancelled(submission) -> None:
 
 register(
     ACCOUNT_CREATE,
-    Handler(send=send, succeeded=succeeded, rejected=rejected, failed=failed, cancelled=cancelled),
+    Handler(
+        send=send,
+        api=ACCOUNTS,
+        succeeded=succeeded,
+        rejected=rejected,
+        failed=failed,
+        cancelled=cancelled,
+    ),
 )

@@ -89,7 +89,7 @@ def create_customer(request: HttpRequest) -> HttpResponse:
         return _look_first(request, query)
     initial = {
         "name": query.account_name,
-        "street1": query.street,
+        "street": query.street,
         "city": query.city,
         "state": query.state,
         "post_code": query.zip_code,
@@ -184,7 +184,7 @@ def search_individual(request: HttpRequest, individual_id: str) -> HttpResponse:
 
 def _search_query(criteria: dict, page: int) -> str:
     """The search's URL parameters for one page; "any service type" is left out."""
-    params = {"serviceType": criteria["serviceType"], "pageSize": criteria["pageSize"]}
+    params = {"service": criteria["service"], "per_page": criteria["per_page"]}
     return urlencode({name: value for name, value in params.items() if value} | {"page": page})
 
 

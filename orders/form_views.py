@@ -51,7 +51,7 @@ def order_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             order = submit_order(
                 user=request.user,
                 order=order,
-                care_order_request=builder.to_care_order_request(),
+                request=builder.to_order(),
                 pins=builder.voicemail_pins(),
                 draft_data=builder.draft_data(),
             )

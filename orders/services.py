@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import logging
-import time
 import uuid
 from datetime import timedelta
 
@@ -19,7 +15,7 @@ from orders.models import CareOrder, CarrierNotification, OrderEvent
 from portal import crypto
 from portal.submissions import services as submissions
 from portal.submissions.services import create_submission
-from portal.upstream import errors
+from portal.upstream import errors, order_body, pushes
 from portal.upstream import orders as orders_api
 
 logger = logging.getLogger("portal.orders")
@@ -34,14 +30,14 @@ MILESTONES = {
 }
 
 
-def _header_fields(care_order_request: dict) -> dict:
-    change_requests = care_order_request.get("changeRequest", [])
+def _header_fields(order: order_body.Order) -> dict:
+    """The order's list columns, from what was ordered."""
     return {
-        "foundation_account_number": care_order_request.get("foundationAccountNumber", ""),
-        "account_group_id": care_order_request.get("accountGroupId", ""),
-        "po_number": care_order_request.get("poNumber", ""),
-        "ctns": " ".join(cr.get("ctn", "") for cr in change_requests)[:500],
-        "change_request_count": len(change_requests),
+        "foundation_account_number": order.account_number,
+        "account_group_id": order.account_group_id,
+        "po_number": order.po_number,
+        "ctns": " ".join(change.ctn for change in order.changes)[:500],
+        "change_request_count": len(order.changes),
     }
 
 
@@ -61,21 +57,21 @@ def submit_order(
     *,
     user,
     order: CareOrder | None,
-    care_order_request: dict,
+    request: order_body.Order,
     pins: dict[str, str],
     draft_data: dict,
 ) -> CareOrder:
     """Queue the order: the order, its encrypted PINs and its submission in one transaction.
 
-    `care_order_request` holds no PIN; the worker adds them back from `encrypted_pins` when it
-    sends, so the PIN is never in a task argument, the submission payload or an audit body.
+    The request holds no PIN; the worker adds them back from `encrypted_pins` when it sends, so
+    the PIN is never in a task argument, the submission payload or an audit body.
     """
     with transaction.atomic():
         if order is None:
             order = CareOrder(created_by=user)
         elif not order.is_draft:
             raise ValueError("only a draft can be submitted")
-        for field, value in _header_fields(care_order_request).items():
+        for field, value in _header_fields(request).items():
             setattr(order, field, value)
         # Submitted: the frozen payload is the record now; of the typed form only the form's
         # token stays, so a second click on Submit finds this order instead of queuing another.
@@ -84,7 +80,7 @@ def submit_order(
         order.encrypted_pins = {cr_id: crypto.encrypt(pin) for cr_id, pin in pins.items()}
         order.submission = create_submission(
             CARE_ORDER,
-            payload={"careOrderRequest": care_order_request},
+            payload=order_body.care_order_body(request),
             idempotency_key=str(uuid.uuid4()),  # the X-ATT-MessageId, the same on every retry
             created_by=user,
         )
@@ -96,18 +92,8 @@ def submit_order(
 
 def body_with_pins(order: CareOrder, payload: dict) -> dict:
     """The request as sent: the frozen payload plus the decrypted PINs, built at send time."""
-    if not order.encrypted_pins:
-        return payload
-    request = {**payload["careOrderRequest"]}
-    change_requests = []
-    for change_request in request.get("changeRequest", []):
-        token = order.encrypted_pins.get(change_request.get("changeRequestId", ""))
-        if token:
-            reset = {**change_request.get("resetVoiceMail", {}), "pin": crypto.decrypt(token)}
-            change_request = {**change_request, "resetVoiceMail": reset}
-        change_requests.append(change_request)
-    request["changeRequest"] = change_requests
-    return {"careOrderRequest": request}
+    pins = {reference: crypto.decrypt(token) for reference, token in order.encrypted_pins.items()}
+    return order_body.with_voicemail_pins(payload, pins)
 
 
 def apply_milestone(order: CareOrder, milestone: str, *, source: str, note: str = "") -> bool:
@@ -124,78 +110,88 @@ def apply_milestone(order: CareOrder, milestone: str, *, source: str, note: str 
     return changed
 
 
-def signature_is_valid(header: str, body: bytes, *, now: float | None = None) -> bool:
-    """`X-Carrier-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>`, recent."""
-    parts = dict(part.strip().split("=", 1) for part in header.split(",") if "=" in part)
-    try:
-        signed_at = int(parts["t"])
-        claimed = parts["v1"]
-    except (KeyError, ValueError):
-        return False
-    tolerance = settings.CARRIER_NOTIFY_TOLERANCE_SECONDS
-    if abs((now or time.time()) - signed_at) > tolerance:
-        return False
-    secret = settings.CARRIER_NOTIFY_SECRET.encode()
-    expected = hmac.new(secret, f"{signed_at}.".encode() + body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, claimed)
+# Orders the carrier has taken (a 2xx recorded): only these can be moved by a push.
+SENT = (CareOrder.Status.ACCEPTED, CareOrder.Status.RECEIVED, *CareOrder.TERMINAL)
+Outcome = CarrierNotification.Outcome
 
 
 def receive_notification(body: bytes, signature: str, remote_addr: str | None):
-    """Record every push; apply a signed one once, whatever order the milestones arrive in."""
+    """Record every push; apply a signed one once, whatever order the milestones arrive in.
+
+    Only a push that was applied (or arrived after a later milestone) keeps its event id, so a
+    push refused for now (its order not known yet) is applied when the carrier sends it again.
+    """
     record = CarrierNotification(remote_addr=remote_addr)
-    if not signature_is_valid(signature, body):
-        record.outcome = CarrierNotification.Outcome.REFUSED
+    if not pushes.signature_is_valid(signature, body):
+        record.outcome = Outcome.REFUSED
         record.detail = "missing or bad X-Carrier-Signature" if signature else "unsigned"
         record.save()
         logger.warning("refused a carrier notification from %s: %s", remote_addr, record.detail)
         return record
     try:
-        data = json.loads(body)
-        record.event_id = str(data["eventId"])[:100]
-        record.carrier_order_id = str(data["orderId"])[:60]
-        record.milestone = str(data["milestone"])[:20]
-    except (ValueError, KeyError, TypeError):
-        record.outcome = CarrierNotification.Outcome.MALFORMED
-        record.event_id = None
+        push = pushes.parse_push(body)
+    except pushes.UnreadablePush as problem:
+        record.outcome, record.detail = Outcome.MALFORMED, str(problem)
         record.save()
         return record
+    record.milestone = push.milestone
+    record.carrier_order_id = push.order_id or push.conversation_id
     with transaction.atomic():
-        if CarrierNotification.objects.filter(event_id=record.event_id).exists():
-            record.event_id = None  # the first copy keeps the id
-            record.outcome = CarrierNotification.Outcome.DUPLICATE
-            record.save()
-            return record
-        record.order = CareOrder.objects.filter(carrier_order_id=record.carrier_order_id).first()
-        if record.order is None:
-            record.outcome = CarrierNotification.Outcome.UNKNOWN_ORDER
+        if CarrierNotification.objects.filter(event_id=push.event_id).exists():
+            record.outcome = Outcome.DUPLICATE
         else:
-            try:
-                changed = apply_milestone(
-                    record.order,
-                    record.milestone,
-                    source=OrderEvent.Source.CARRIER_PUSH,
-                    note=str(data.get("reason") or ""),
-                )
-            except ValueError:
-                record.outcome = CarrierNotification.Outcome.MALFORMED
-            else:
-                record.outcome = (
-                    CarrierNotification.Outcome.APPLIED
-                    if changed
-                    else CarrierNotification.Outcome.STALE
-                )
+            record.order = _order_pushed_about(push)
+            record.outcome = _apply_push(record.order, push)
+            if record.outcome in (Outcome.APPLIED, Outcome.STALE):
+                record.event_id = push.event_id
         record.save()
     return record
+
+
+def _order_pushed_about(push: pushes.MilestonePush) -> CareOrder | None:
+    """The sent order the push names: by conversation id, else by the carrier's order id; its
+    change request ids, when the push lists them, must be the order's own."""
+    orders = CareOrder.objects.filter(status__in=SENT).select_related("submission")
+    order = None
+    if push.conversation_id:
+        try:
+            order = orders.filter(conversation_id=uuid.UUID(push.conversation_id)).first()
+        except ValueError:
+            return None
+    elif push.order_id:
+        order = orders.filter(carrier_order_id=push.order_id).first()
+    if order is None or not push.change_references:
+        return order
+    sent = set(order_body.change_references(order.submission.payload))
+    return order if set(push.change_references) <= sent else None
+
+
+def _apply_push(order: CareOrder | None, push: pushes.MilestonePush) -> str:
+    if order is None:
+        return Outcome.UNKNOWN_ORDER
+    try:
+        changed = apply_milestone(
+            order, push.milestone, source=OrderEvent.Source.CARRIER_PUSH, note=push.reason
+        )
+    except ValueError:
+        return Outcome.MALFORMED
+    return Outcome.APPLIED if changed else Outcome.STALE
 
 
 def poll_silent_orders(now=None, limit: int = 100) -> int:
     """Ask the carrier about accepted orders that have heard nothing for a while."""
     now = now or timezone.now()
     quiet_since = now - timedelta(seconds=settings.ORDER_POLL_AFTER_SECONDS)
-    waiting = CareOrder.objects.filter(
-        status__in=[CareOrder.Status.ACCEPTED, CareOrder.Status.RECEIVED],
-        submitted_at__lt=quiet_since,
-    ).filter(Q(last_heard_at__isnull=True) | Q(last_heard_at__lt=quiet_since))
+    # Only the carrier's own id can be asked about: an order accepted without one waits for
+    # its pushes, matched by the identifiers the portal sent.
+    waiting = (
+        CareOrder.objects.filter(
+            status__in=[CareOrder.Status.ACCEPTED, CareOrder.Status.RECEIVED],
+            submitted_at__lt=quiet_since,
+        )
+        .exclude(carrier_order_id="")
+        .filter(Q(last_heard_at__isnull=True) | Q(last_heard_at__lt=quiet_since))
+    )
     asked = 0
     for order in waiting.order_by("last_heard_at")[:limit]:
         asked += 1

@@ -5,6 +5,7 @@ from orders.services import CARE_ORDER, body_with_pins
 from portal.submissions.models import Status
 from portal.submissions.services import Handler, register
 from portal.upstream import orders as orders_api
+from portal.upstream.http import ORDERS
 
 PORTAL = OrderEvent.Source.PORTAL
 
@@ -32,7 +33,12 @@ def progressed(submission) -> None:
 def succeeded(submission, response) -> None:
     order = submission.care_order
     order.carrier_order_id = response.result.order_id
-    order.advance(CareOrder.Status.ACCEPTED, source=PORTAL, note=order.carrier_order_id)
+    if order.carrier_order_id:
+        note = f"The carrier's order id is {order.carrier_order_id}."
+    else:
+        # As the page shows it: a 202 and no body. Its milestones name the conversation id.
+        note = "The carrier gave no order id; its milestones are matched by this order's ids."
+    order.advance(CareOrder.Status.ACCEPTED, source=PORTAL, note=note)
 
 
 def rejected(submission, failure) -> None:
@@ -54,6 +60,7 @@ register(
     CARE_ORDER,
     Handler(
         send=send,
+        api=ORDERS,
         succeeded=succeeded,
         rejected=rejected,
         failed=failed,

@@ -6,7 +6,7 @@ from datetime import date, datetime, time
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from accounts.validators import digits_only
+from portal.validators import digits_only
 
 _SEPARATORS = re.compile(r"[\s-]")
 _PIN = re.compile(r"^\d{4,10}$")
@@ -86,19 +86,6 @@ def parse_date_or_datetime(value: str) -> date | datetime:
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
     return moment
-
-
-def iso_8601(moment: date | datetime) -> str:
-    """A date as 2022-02-15; a date and time as the contract writes it:
-    2022-02-15T19:00:00.000-05:00."""
-    if not isinstance(moment, datetime):
-        return moment.isoformat()
-    offset = moment.strftime("%z")  # +HHMM
-    return (
-        moment.strftime("%Y-%m-%dT%H:%M:%S.")
-        + f"{moment.microsecond // 1000:03d}"
-        + f"{offset[:3]}:{offset[3:]}"
-    )
 
 
 def as_moment(value: date | datetime) -> datetime:

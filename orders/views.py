@@ -12,6 +12,7 @@ from orders.models import CareOrder, CarrierNotification
 from portal import roles
 from portal.decorators import role_required
 from portal.roles import MANAGER, OPS, SALES_REP
+from portal.upstream import order_body
 
 HTMX_STOP_POLLING = 286
 
@@ -26,6 +27,8 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The order and its timeline; htmx polls the live part until the order is terminal."""
     order = get_object_or_404(_orders_for(request), pk=pk)
     context = {"order": order, "events": order.events.all()}
+    if not request.htmx and order.submission is not None:
+        context["sent"] = order_body.describe(order.submission.payload)
     if request.htmx:
         response = render(request, "orders/order_detail.html#live", context)
         if order.is_terminal:

@@ -232,6 +232,11 @@ CARRIER_ORDERS_TOKEN = env.str("CARRIER_ORDERS_TOKEN", default="")
 CARRIER_NOTIFY_SECRET = _secret("CARRIER_NOTIFY_SECRET", "sandbox-notify-secret")
 CARRIER_NOTIFY_TOLERANCE_SECONDS = env.int("CARRIER_NOTIFY_TOLERANCE_SECONDS", default=300)
 # Orders that heard nothing for this long are asked about by a status query.
+# Assumptions the carrier's pages do not confirm (README, "Running against the real carrier"):
+# the status query's path, asked only for orders whose 202 gave an id ({orderId} is replaced).
+CARRIER_ORDER_STATUS_PATH = env.str(
+    "CARRIER_ORDER_STATUS_PATH", default="/api/orderingMobility/v1/careOrder/{orderId}"
+)
 ORDER_POLL_AFTER_SECONDS = env.int("ORDER_POLL_AFTER_SECONDS", default=120)
 ORDER_POLL_EVERY_SECONDS = env.float("ORDER_POLL_EVERY_SECONDS", default=60.0)
 

@@ -19,10 +19,11 @@ from email.message import Message
 from typing import TYPE_CHECKING, Any
 
 from sandbox.clock import iso_now
-from sandbox.matching import name_score, normalise_city, normalise_state, street_bonus, zip5
+from sandbox.matching import name_score, normalise_city, normalise_state, street_bonus
 from sandbox.milestones import plan_outcome
 from sandbox.stats import Effects
 from sandbox.store import Answer, OnceResult, canonical_hash
+from sandbox.variants import care_order_body
 
 if TYPE_CHECKING:
     from sandbox.app import Sandbox
@@ -54,6 +55,8 @@ class ApiRequest:
     raw_body: bytes
     params: dict[str, str] = field(default_factory=dict)
     query: dict[str, list[str]] = field(default_factory=dict)
+    # The answer variant the fault rules chose for this request (sandbox/variants.py).
+    answer: str = "documented"
 
     def header(self, name: str) -> str:
         return (self.headers.get(name) or "").strip()
@@ -141,44 +144,28 @@ class LookupQuery:
     street: str
     city: str
     state: str
-    zip5: str
-
-
-def _required_text(container: dict[str, Any], key: str, label: str) -> str:
-    value = container.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise ApiError(400, f"{label} is required")
-    return value.strip()
+    zip_code: str
 
 
 def parse_lookup(body: dict[str, Any]) -> LookupQuery:
-    name = body.get("accountName")
-    if not isinstance(name, str) or len(name.strip()) < 3:
-        raise ApiError(400, "accountName is required and needs at least 3 characters")
-    address = body.get("address")
-    if not isinstance(address, dict):
-        raise ApiError(400, "address is required")
-    street = address.get("street") or ""
-    if not isinstance(street, str):
-        raise ApiError(400, "address.street must be a string")
-    zip_code = zip5(_required_text(address, "zipCode", "address.zipCode"))
-    if zip_code is None:
-        raise ApiError(400, "address.zipCode must be 12345, 12345-6789 or 123456789")
+    """The contract has checked the shape; here only what matching needs."""
+    address = body["address"]
     return LookupQuery(
-        name=name.strip(),
-        street=street,
-        city=_required_text(address, "city", "address.city"),
-        state=_required_text(address, "state", "address.state"),
-        zip5=zip_code,
+        name=body["accountName"].strip(),
+        street=address.get("street") or "",
+        city=address["city"].strip(),
+        # Matched as the carrier's answers write it ("TX"): a state's name matches nothing.
+        state=address["state"].strip().upper(),
+        zip_code=address["zipCode"],
     )
 
 
 def lookup(app: Sandbox, request: ApiRequest) -> ApiResponse:
     require_account_credentials(app, request)
-    require_header(request, "x-trace-id")
     query = parse_lookup(request.json_object())
     scored = []
-    for index, item in enumerate(app.store.lookup_candidates(query.zip5, query.state, query.city)):
+    candidates = app.store.lookup_candidates(query.zip_code, query.state, query.city)
+    for index, item in enumerate(candidates):
         score = name_score(query.name, item["accountName"])
         if score > 0:
             score += street_bonus(query.street, item["accountAddress"]["street"])
@@ -190,44 +177,6 @@ def lookup(app: Sandbox, request: ApiRequest) -> ApiResponse:
 
 
 # -- Create Customer Account -----------------------------------------------------------------
-
-ACCOUNT_REQUIRED = ("name", "street1", "city", "state", "postCode", "country")
-ACCOUNT_OPTIONAL_TEXT = (
-    "street2",
-    "accountSourceCode",
-    "locationName",
-    "phoneNumber",
-    "dunsSiteId",
-    "mobilitySubSegment",
-    "attuid",
-    "idPosition",
-    "channelInd",
-    "svid",
-    "svidName",
-    "complexProductInd",
-)
-
-
-def validate_account(body: dict[str, Any]) -> None:
-    for key in ACCOUNT_REQUIRED:
-        _required_text(body, key, key)
-    for key in ACCOUNT_OPTIONAL_TEXT:
-        if body.get(key) is not None and not isinstance(body[key], str):
-            raise ApiError(400, f"{key} must be a string")
-    if zip5(body["postCode"]) is None:
-        raise ApiError(400, "postCode must be 12345, 12345-6789 or 123456789")
-    if body.get("phoneNumber") and not _TEN_DIGITS.match(body["phoneNumber"]):
-        raise ApiError(400, "phoneNumber must be 10 digits")
-    if body.get("dunsSiteId") and not _NINE_DIGITS.match(body["dunsSiteId"]):
-        raise ApiError(400, "dunsSiteId must be 9 digits")
-    for key in ("channelInd", "complexProductInd"):
-        if body.get(key) and body[key] not in ("Y", "N"):
-            raise ApiError(400, f"{key} must be Y or N")
-    employees = body.get("numberOfEmployees")
-    if employees is not None and (
-        not isinstance(employees, int) or isinstance(employees, bool) or employees < 1
-    ):
-        raise ApiError(400, "numberOfEmployees must be an integer >= 1")
 
 
 def _organization_id() -> str:
@@ -291,16 +240,15 @@ def _create_account_answer(conn: sqlite3.Connection, body: dict[str, Any], app: 
 
 def create_account(app: Sandbox, request: ApiRequest) -> ApiResponse:
     require_account_credentials(app, request)
-    require_header(request, "x-trace-id")
-    key = require_header(request, "x-transaction-id")
+    # x-transaction-id is optional: without one, every request is a new one.
+    key = request.header("x-transaction-id") or str(uuid.uuid4())
     body = request.json_object()
     body_hash = canonical_hash(body)
     stored = app.store.stored_answer(ACCOUNT_SCOPE, key)
     if stored is not None:
-        # A known key answers from storage before validation: the first answer is the answer.
+        # A known key answers from storage: the first answer is the answer.
         outcome = "mismatch" if stored[0] != body_hash else "replay"
         return _replayed(OnceResult(stored[1], outcome))
-    validate_account(body)
     result = app.store.once(
         ACCOUNT_SCOPE, key, body_hash, lambda conn: _create_account_answer(conn, body, app)
     )
@@ -313,26 +261,11 @@ def create_account(app: Sandbox, request: ApiRequest) -> ApiResponse:
 # -- Customer Search -------------------------------------------------------------------------
 
 
-def _int_field(body: dict[str, Any], key: str, default: int, low: int, high: int | None) -> int:
-    value = body.get(key, default)
-    if value is None:
-        return default
-    too_high = high is not None and isinstance(value, int) and value > high
-    if not isinstance(value, int) or isinstance(value, bool) or value < low or too_high:
-        bounds = f"from {low} to {high}" if high is not None else f">= {low}"
-        raise ApiError(400, f"{key} must be an integer {bounds}")
-    return value
-
-
 def search(app: Sandbox, request: ApiRequest) -> ApiResponse:
     body = request.json_object()
-    service_type = body.get("serviceType")
-    if service_type is not None and not isinstance(service_type, str):
-        raise ApiError(400, "serviceType must be a string")
-    page_size = _int_field(body, "pageSize", 10, 1, 100)
-    page_offset = _int_field(body, "pageOffset", 1, 1, None)
+    page_size, page_offset = body.get("pageSize", 10), body.get("pageOffset", 1)
     total, individuals = app.store.search_individuals(
-        (service_type or "").strip() or None, page_size, page_offset
+        body.get("serviceType"), page_size, page_offset
     )
     head = {"totalCount": total, "pageInfo": {"pageSize": page_size, "pageOffset": page_offset}}
     # The stored individuals are already JSON: splice them in rather than parse and re-dump.
@@ -344,15 +277,7 @@ def search(app: Sandbox, request: ApiRequest) -> ApiResponse:
 
 
 def bulk_create(app: Sandbox, request: ApiRequest) -> ApiResponse:
-    customers = request.json_object().get("customers")
-    if not isinstance(customers, list) or not 1 <= len(customers) <= MAX_BULK_CUSTOMERS:
-        raise ApiError(400, f"customers must be a list of 1 to {MAX_BULK_CUSTOMERS} customers")
-    for index, customer in enumerate(customers):
-        if not isinstance(customer, dict):
-            raise ApiError(400, f"customers[{index}] must be an object")
-        source_id = customer.get("sourceCustomerId")
-        if not isinstance(source_id, str) or not source_id.strip():
-            raise ApiError(400, f"customers[{index}].sourceCustomerId is required")
+    customers = request.json_object()["customers"]
     request_id = str(uuid.uuid4())
     inserted, updated = app.store.upsert_customers(customers, request_id)
     effects = Effects(side_effects=inserted, updates=updated)
@@ -362,29 +287,26 @@ def bulk_create(app: Sandbox, request: ApiRequest) -> ApiResponse:
 # -- Care Order ------------------------------------------------------------------------------
 
 
-def validate_care_order(body: dict[str, Any]) -> dict[str, Any]:
-    order = body.get("careOrderRequest")
-    if not isinstance(order, dict):
-        raise ApiError(400, "careOrderRequest is required")
-    changes = order.get("changeRequest")
-    if not isinstance(changes, list) or not changes:
-        raise ApiError(400, "careOrderRequest.changeRequest must be a non-empty list")
+def repeated_change_request_ids(order: dict[str, Any]) -> list[str]:
+    """The contract's one rule a schema cannot say: each changeRequestId unique in the order."""
     seen: set[str] = set()
-    for index, change in enumerate(changes):
-        label = f"changeRequest[{index}]"
-        if not isinstance(change, dict):
-            raise ApiError(400, f"{label} must be an object")
-        _required_text(change, "type", f"{label}.type")
-        change_id = _required_text(change, "changeRequestId", f"{label}.changeRequestId")
-        ctn = _required_text(change, "ctn", f"{label}.ctn")
-        if not _TEN_DIGITS.match(ctn):
-            raise ApiError(400, f"{label}.ctn must be 10 digits")
-        if change_id in seen:
-            raise ApiError(400, f"changeRequestId {change_id} is repeated within the order")
+    repeated = []
+    for change in order["changeRequest"]:
+        change_id = change["changeRequestId"]
+        if change_id in seen and change_id not in repeated:
+            repeated.append(change_id)
         seen.add(change_id)
-        if change.get("items") is not None and not isinstance(change["items"], list):
-            raise ApiError(400, f"{label}.items must be a list")
-    return order
+    return repeated
+
+
+def _repeated_refusal(repeated: list[str]) -> ApiResponse:
+    violations = [
+        {"field": "careOrderRequest.changeRequest", "rule": "unique changeRequestId",
+         "message": f"changeRequestId {change_id} is repeated within the order"}
+        for change_id in repeated
+    ]  # fmt: skip
+    message = "The request breaks the contract: careOrderRequest.changeRequest"
+    return json_response(422, {"status": 422, "message": message, "violations": violations})
 
 
 def _new_order_id(conn: sqlite3.Connection, app: Sandbox) -> str:
@@ -396,19 +318,22 @@ def _new_order_id(conn: sqlite3.Connection, app: Sandbox) -> str:
 
 def care_order(app: Sandbox, request: ApiRequest) -> ApiResponse:
     require_order_credentials(app, request)
-    conversation_id = require_header(request, "X-ATT-ConversationId")
-    message_id = require_header(request, "X-ATT-MessageId")
+    conversation_id = request.header("X-ATT-ConversationId")
+    message_id = request.header("X-ATT-MessageId")
     stored = app.store.stored_answer(CARE_ORDER_SCOPE, message_id)
     if stored is not None:
         # Whatever the body: a known MessageId is the same message delivered again.
         return _replayed(OnceResult(stored[1], "replay"))
-    order_request = validate_care_order(request.json_object())
+    order_request = request.json_object()["careOrderRequest"]
+    repeated = repeated_change_request_ids(order_request)
+    if repeated:
+        return _repeated_refusal(repeated)
     config = app.config.snapshot()
     outcome, reason = plan_outcome(order_request, config)
 
     def accept(conn: sqlite3.Connection) -> Answer:
         order_id = _new_order_id(conn, app)
-        received_at = iso_now()
+        body, id_given = care_order_body(request.answer, order_id)
         app.store.insert_order(
             conn,
             order_id=order_id,
@@ -418,16 +343,10 @@ def care_order(app: Sandbox, request: ApiRequest) -> ApiResponse:
             outcome_reason=reason,
             due_at=time.time() + config["milestone_delays"][0],
             request=order_request,
-            received_at=received_at,
+            received_at=iso_now(),
+            id_given=id_given,
         )
-        accepted = {
-            "orderId": order_id,
-            "status": "ACCEPTED",
-            "conversationId": conversation_id,
-            "messageId": message_id,
-            "receivedAt": received_at,
-        }
-        return Answer(202, json.dumps(accepted))
+        return Answer(202, body.decode())
 
     result = app.store.once(CARE_ORDER_SCOPE, message_id, "", accept, same_body_required=False)
     response = _replayed(result)
@@ -443,39 +362,3 @@ def care_order_status(app: Sandbox, request: ApiRequest) -> ApiResponse:
     if view is None:
         return error_response(404, "Order not found")
     return json_response(200, view)
-
-
-def _cancel_reason(request: ApiRequest) -> str:
-    if not request.raw_body.strip():
-        return "Cancelled at the partner's request"
-    reason = request.json_object().get("reason")
-    return (
-        reason
-        if isinstance(reason, str) and reason.strip()
-        else "Cancelled at the partner's request"
-    )
-
-
-def care_order_cancel(app: Sandbox, request: ApiRequest) -> ApiResponse:
-    require_order_credentials(app, request)
-    order_id = request.params["order_id"]
-    reason = _cancel_reason(request)
-    if app.store.order_status(order_id) is None:
-        return error_response(404, "Order not found")
-    notify_url = app.config.snapshot()["notify_url"]
-    event = app.store.transition_order(
-        order_id,
-        from_statuses=("ACCEPTED", "RECEIVED"),
-        to_status="CANCELLED",
-        milestone="cancelled",
-        reason=reason,
-        next_due_at=None,
-        notify_url=notify_url,
-    )
-    if event is None:
-        return error_response(
-            409, f"Order {order_id} is already {app.store.order_status(order_id)}"
-        )
-    if notify_url:
-        app.notifier.poke()
-    return json_response(200, app.store.order_view(order_id), Effects(updates=1))

@@ -18,7 +18,6 @@ ENDPOINTS = (
     "bulk_create",
     "care_order",
     "care_order_status",
-    "care_order_cancel",
 )
 WILDCARD = "*"
 BEFORE_PROCESSING = frozenset({"500", "503", "429"})
@@ -33,7 +32,11 @@ RULE_DEFAULTS: dict[str, Any] = {
     "hang_seconds": 30,
     "malformed_rate": 0.0,
     "sequence": [],
+    "answer": "documented",
 }
+# How a success is answered: as the pages show it, or as other versions of the docs and other
+# carriers' gateways do, so the portal's defensive parsing is tried on every API.
+ANSWER_VARIANTS = ("documented", "empty", "empty_object", "with_id", "renamed", "extra_fields")
 _RATES = ("error_rate", "rate_429", "hang_rate", "malformed_rate")
 
 
@@ -46,6 +49,7 @@ class FaultPlan:
     after: str | None = None  # "hang" | "malformed": processed, then the answer is lost
     retry_after: int = 1
     hang_seconds: float = 30.0
+    answer: str = "documented"
 
 
 def _is_number(value: Any) -> bool:
@@ -71,6 +75,8 @@ def _check_rule(name: str, rule: Any) -> dict[str, Any]:
     if not isinstance(sequence, list) or not all(str(item) in OUTCOMES for item in sequence):
         raise ConfigError(f"faults[{name!r}].sequence items must be among {sorted(OUTCOMES)}")
     checked["sequence"] = [str(item) for item in sequence]
+    if checked["answer"] not in ANSWER_VARIANTS:
+        raise ConfigError(f"faults[{name!r}].answer must be one of {', '.join(ANSWER_VARIANTS)}")
     return checked
 
 
@@ -123,6 +129,7 @@ class FaultBook:
             after=outcome if outcome in AFTER_PROCESSING else None,
             retry_after=rule["retry_after"],
             hang_seconds=rule["hang_seconds"],
+            answer=rule["answer"],
         )
 
 

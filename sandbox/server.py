@@ -13,10 +13,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
-from sandbox import api, control
-from sandbox.api import ApiError, ApiRequest, ApiResponse, error_response
+from sandbox import api, control, variants
+from sandbox.api import ApiError, ApiRequest, ApiResponse, error_response, json_response
 from sandbox.app import Sandbox
 from sandbox.clock import iso_now
+from sandbox.contract import Violation, check_request
 from sandbox.faults import FaultPlan
 from sandbox.stats import redact_headers
 
@@ -42,11 +43,8 @@ ROUTES = (
     _route("/omni-svcs/v1/customers/search", POST=("search", api.search)),
     _route("/v2/data/customers", POST=("bulk_create", api.bulk_create)),
     _route(CARE_ORDER, POST=("care_order", api.care_order)),
+    # An assumption the pages do not confirm (see the contract): the status query by order id.
     _route(CARE_ORDER + "/(?P<order_id>[^/]+)", GET=("care_order_status", api.care_order_status)),
-    _route(
-        CARE_ORDER + "/(?P<order_id>[^/]+)/cancel",
-        POST=("care_order_cancel", api.care_order_cancel),
-    ),
     _route("/_sandbox/health", GET=(None, control.health)),
     _route("/_sandbox/faults", GET=(None, control.get_faults), POST=(None, control.replace_faults)),
     _route("/_sandbox/stats", GET=(None, control.get_stats)),
@@ -71,6 +69,14 @@ def fault_response(plan: FaultPlan) -> ApiResponse:
     if plan.before == "503":
         return error_response(503, "Service Unavailable")
     return error_response(500, "Internal Server Error")
+
+
+def contract_refusal(violations: list[Violation]) -> ApiResponse:
+    """422 before anything else runs: each breach of the contract, by field and rule."""
+    found = [violation.as_dict() for violation in violations]
+    fields = ", ".join(dict.fromkeys(violation.field for violation in violations))
+    message = f"The request breaks the contract: {fields}"
+    return json_response(422, {"status": 422, "message": message, "violations": found})
 
 
 def malformed(response: ApiResponse) -> ApiResponse:
@@ -155,10 +161,19 @@ class SandboxHandler(BaseHTTPRequestHandler):
         return self._serve_endpoint(app, endpoint, view, request)
 
     def _serve_endpoint(self, app: Sandbox, endpoint: str, view: View, request: ApiRequest) -> str:
+        violations = check_request(endpoint, request.headers, request.raw_body)
+        if violations:
+            response = contract_refusal(violations)
+            self._record(app, endpoint, request, response, FaultPlan(), "422", violations)
+            self._send(response)
+            return "422"
         plan = app.faults.plan(endpoint)
         if plan.latency_s:
             time.sleep(plan.latency_s)
+        request.answer = plan.answer
         response = fault_response(plan) if plan.before else self._run(app, view, request)
+        if 200 <= response.status < 300 and endpoint != "care_order":
+            response.body = variants.answer_body(endpoint, plan.answer, response.body)
         if plan.after == "malformed":
             response = malformed(response)
         # What went out on the wire: no status at all for a hang.
@@ -190,6 +205,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
         response: ApiResponse,
         plan: FaultPlan,
         status: str,
+        violations: list[Violation] = (),
     ) -> None:
         entry = {
             "endpoint": endpoint,
@@ -200,8 +216,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
             "body": _logged_body(request.raw_body),
             "status": None if status == "hang" else response.status,
             "fault": plan.before or plan.after,
+            "violations": [violation.as_dict() for violation in violations],
         }
-        app.recorder.record(entry, status, response.effects)
+        app.recorder.record(entry, status, response.effects, violations=len(violations))
 
     def _read_body(self) -> bytes:
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
@@ -236,7 +253,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
 
     def _send(self, response: ApiResponse) -> None:
         self.send_response(response.status)
-        self.send_header("Content-Type", "application/json")
+        if response.body:
+            self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(response.body)))
         for name, value in response.headers.items():
             self.send_header(name, value)

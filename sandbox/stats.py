@@ -31,9 +31,14 @@ class EndpointCounters:
     side_effects: int = 0
     updates: int = 0
     replays: int = 0
+    # Breaches of the contract, and the requests refused for them.
+    violations: int = 0
+    refused: int = 0
 
-    def add(self, status: str, effects: Effects) -> None:
+    def add(self, status: str, effects: Effects, violations: int = 0) -> None:
         self.requests += 1
+        self.violations += violations
+        self.refused += 1 if violations else 0
         self.by_status[status] += 1
         self.side_effects += effects.side_effects
         self.updates += effects.updates
@@ -45,6 +50,8 @@ class EndpointCounters:
         self.side_effects += other.side_effects
         self.updates += other.updates
         self.replays += other.replays
+        self.violations += other.violations
+        self.refused += other.refused
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -53,6 +60,8 @@ class EndpointCounters:
             "side_effects": self.side_effects,
             "updates": self.updates,
             "replays": self.replays,
+            "violations": self.violations,
+            "refused": self.refused,
         }
 
 
@@ -71,9 +80,11 @@ class Recorder:
         self._counters = {name: EndpointCounters() for name in ENDPOINTS}
         self._log: deque[dict[str, Any]] = deque(maxlen=LOG_SIZE)
 
-    def record(self, entry: dict[str, Any], status: str, effects: Effects) -> None:
+    def record(
+        self, entry: dict[str, Any], status: str, effects: Effects, violations: int = 0
+    ) -> None:
         with self._lock:
-            self._counters[entry["endpoint"]].add(status, effects)
+            self._counters[entry["endpoint"]].add(status, effects, violations)
             self._log.append(entry)
 
     def clear(self) -> None:

@@ -64,7 +64,8 @@ CREATE TABLE IF NOT EXISTS care_orders (
     outcome_reason TEXT,
     next_due_at REAL,
     request TEXT NOT NULL,
-    received_at TEXT NOT NULL
+    received_at TEXT NOT NULL,
+    id_given INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS care_orders_due ON care_orders (next_due_at)
     WHERE next_due_at IS NOT NULL;
@@ -108,6 +109,17 @@ def canonical_hash(body: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    """A state file from before a column existed gets it (SQLite has no ADD COLUMN IF NOT ...)."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(care_orders)")}
+    if "id_given" not in columns:
+        conn.execute("ALTER TABLE care_orders ADD COLUMN id_given INTEGER NOT NULL DEFAULT 0")
+
+
+def _zip_digits(item: dict[str, Any]) -> str:
+    return "".join(ch for ch in item["accountAddress"]["zipCode"] if ch.isdigit())
+
+
 def mask_phone(number: str) -> str:
     return "******" + number[-4:]
 
@@ -139,6 +151,8 @@ class MilestoneEvent:
     order_id: str
     conversation_id: str
     message_id: str
+    change_request_ids: tuple[str, ...]
+    id_given: bool
     milestone: str
     status: str
     occurred_at: str
@@ -146,17 +160,22 @@ class MilestoneEvent:
     reason: str | None
 
     def push_body(self) -> dict[str, Any]:
-        return {
+        """The push (an assumption: no page defines it): the identifiers the partner sent, and
+        the carrier's order id only when its 202 gave the partner one."""
+        body = {
             "eventId": str(uuid.uuid4()),
-            "orderId": self.order_id,
             "conversationId": self.conversation_id,
             "messageId": self.message_id,
+            "changeRequestIds": list(self.change_request_ids),
             "milestone": self.milestone,
             "status": self.status,
             "occurredAt": self.occurred_at,
             "sequence": self.sequence,
             "reason": self.reason,
         }
+        if self.id_given:
+            body["orderId"] = self.order_id
+        return body
 
 
 @dataclass(frozen=True)
@@ -186,6 +205,7 @@ class Store:
         with self._connection() as conn:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(SCHEMA)
+            _add_missing_columns(conn)
         with self._write() as conn:
             if conn.execute("SELECT 1 FROM meta WHERE key = 'seeded'").fetchone() is None:
                 self._seed(conn)
@@ -270,14 +290,18 @@ class Store:
         )
 
     def lookup_candidates(self, zip_code: str, state: str, city: str) -> list[dict[str, Any]]:
-        """Accounts at exactly this place, in seed/creation order."""
+        """Accounts at exactly this place, in seed/creation order. The state is compared as the
+        data writes it (a code); a ZIP+4 must equal an account's own ZIP+4 where it has one."""
         with self._connection() as conn:
             rows = conn.execute(
                 "SELECT item FROM lookup_accounts WHERE zip5 = ? AND state_code = ? "
                 "AND city_key = ? ORDER BY seq",
-                (zip_code, normalise_state(state), normalise_city(city)),
+                (zip_code[:5], state, normalise_city(city)),
             ).fetchall()
-        return [json.loads(row[0]) for row in rows]
+        items = [json.loads(row[0]) for row in rows]
+        if len(zip_code) == 5:
+            return items
+        return [item for item in items if _zip_digits(item) in (zip_code, zip_code[:5])]
 
     @staticmethod
     def take_co_number(conn: sqlite3.Connection) -> int:
@@ -398,11 +422,12 @@ class Store:
         due_at: float,
         request: dict[str, Any],
         received_at: str,
+        id_given: bool,
     ) -> None:
         conn.execute(
             "INSERT INTO care_orders (order_id, message_id, conversation_id, status, outcome, "
-            "outcome_reason, next_due_at, request, received_at) "
-            "VALUES (?, ?, ?, 'ACCEPTED', ?, ?, ?, ?, ?)",
+            "outcome_reason, next_due_at, request, received_at, id_given) "
+            "VALUES (?, ?, ?, 'ACCEPTED', ?, ?, ?, ?, ?, ?)",
             (
                 order_id,
                 message_id,
@@ -412,6 +437,7 @@ class Store:
                 due_at,
                 json.dumps(request),
                 received_at,
+                int(id_given),
             ),
         )
         conn.execute(
@@ -478,18 +504,22 @@ class Store:
             ).rowcount
             if not changed:
                 return None
-            conversation_id, message_id = conn.execute(
-                "SELECT conversation_id, message_id FROM care_orders WHERE order_id = ?",
+            conversation_id, message_id, request, id_given = conn.execute(
+                "SELECT conversation_id, message_id, request, id_given FROM care_orders "
+                "WHERE order_id = ?",
                 (order_id,),
             ).fetchone()
+            change_ids = tuple(
+                change["changeRequestId"] for change in json.loads(request)["changeRequest"]
+            )
             sequence = conn.execute(
                 "SELECT COALESCE(MAX(sequence), 0) + 1 FROM care_order_milestones "
                 "WHERE order_id = ?",
                 (order_id,),
             ).fetchone()[0]
             event = MilestoneEvent(
-                order_id, conversation_id, message_id, milestone, to_status, iso_now(), sequence,
-                reason,
+                order_id, conversation_id, message_id, change_ids, bool(id_given), milestone,
+                to_status, iso_now(), sequence, reason,
             )  # fmt: skip
             conn.execute(
                 "INSERT INTO care_order_milestones "

@@ -29,7 +29,10 @@ HASHED_FIELDS = (
     "related_type",
     "related_id",
     "prev_hash",
+    "response_headers",
 )
+# Fields added after records were chained: hashed only when set, so older records still verify.
+HASHED_WHEN_SET = frozenset({"response_headers"})
 # Any constant: the key of the PostgreSQL advisory lock that serialises appends to the chain.
 CHAIN_LOCK_KEY = 7_202_611
 
@@ -86,6 +89,8 @@ class AuditRecord(models.Model):
     request_body = models.JSONField(null=True, blank=True)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.TextField(blank=True)
+    # For an answer that is not a success: the headers that explain it, redacted.
+    response_headers = models.JSONField(default=dict, blank=True)
     duration_ms = models.PositiveIntegerField(default=0)
     attempt = models.PositiveSmallIntegerField(default=1)
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
@@ -132,7 +137,9 @@ class AuditRecord(models.Model):
 
 def record_hash(values: dict) -> str:
     """SHA-256 over the canonical JSON of a record's hashed fields."""
-    canonical = dict(values)
+    canonical = {
+        name: value for name, value in values.items() if value or name not in HASHED_WHEN_SET
+    }
     created_at = canonical["created_at"]
     canonical["created_at"] = created_at.astimezone(UTC).isoformat(timespec="microseconds")
     payload = json.dumps(canonical, sort_keys=True, separators=(",", ":"), default=str)

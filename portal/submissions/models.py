@@ -44,6 +44,8 @@ class Submission(models.Model):
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     last_status = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
+    # The carrier's last answer that was not a success, redacted: {status, headers, body}.
+    last_answer = models.JSONField(null=True, blank=True)
     result = models.JSONField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -20,7 +20,7 @@ from django.utils import timezone
 from portal.audit.models import AuditRecord, Outcome
 from portal.submissions.models import CLAIMABLE, Status, Submission
 from portal.upstream import errors
-from portal.upstream.http import ACCOUNTS, BULK, ORDERS, Response
+from portal.upstream.http import Api, Response
 from portal.upstream.redaction import redact_data
 
 logger = logging.getLogger("portal.submissions")
@@ -38,6 +38,8 @@ class Handler:
     """
 
     send: Callable[[Submission], Response]
+    # The carrier API it calls: named in the audit record of an attempt whose worker died.
+    api: Api
     succeeded: Callable[[Submission, Response], None] = _nothing
     rejected: Callable[[Submission, errors.UpstreamError], None] = _nothing
     failed: Callable[[Submission, errors.UpstreamError | None], None] = _nothing
@@ -119,8 +121,21 @@ def process(submission_id: int) -> str | None:
         result=redact_data(response.data),
         last_status=response.status,
         last_error="",
+        last_answer=None,
     )
     return Status.SUCCEEDED
+
+
+def _last_answer(failure: errors.UpstreamError) -> dict | None:
+    """The carrier's answer as kept on the submission: redacted already, and bounded."""
+    if failure.status is None:
+        return None
+    body = failure.answer_body
+    return {
+        "status": failure.status,
+        "headers": failure.answer_headers,
+        "body": body if len(body) <= 4000 else body[:4000] + " [cut]",
+    }
 
 
 def _after_failure(submission: Submission, handler: Handler, failure: errors.UpstreamError):
@@ -132,6 +147,7 @@ def _after_failure(submission: Submission, handler: Handler, failure: errors.Ups
             lambda: handler.rejected(submission, failure),
             last_status=failure.status,
             last_error=detail,
+            last_answer=_last_answer(failure),
         )
         return Status.REJECTED
     if submission.attempts >= submission.max_attempts:
@@ -148,6 +164,7 @@ def _after_failure(submission: Submission, handler: Handler, failure: errors.Ups
             lambda: handler.failed(submission, failure),
             last_status=failure.status,
             last_error=detail,
+            last_answer=_last_answer(failure),
         )
         return Status.FAILED
     delay = backoff_delay(submission.attempts, failure.retry_after)
@@ -158,6 +175,7 @@ def _after_failure(submission: Submission, handler: Handler, failure: errors.Ups
             lease_expires_at=None,
             last_status=failure.status,
             last_error=detail,
+            last_answer=_last_answer(failure),
             updated_at=timezone.now(),
         )
         if moved:
@@ -224,23 +242,19 @@ def sweep(now=None) -> dict[str, int]:
     return {"reclaimed": len(reclaimed), "enqueued": len(reclaimed) + len(overdue)}
 
 
-# The API each kind of write calls: for the audit record of an attempt whose worker died.
-KIND_APIS = {"account_create": ACCOUNTS, "care_order": ORDERS, "bulk_create": BULK}
-
-
 def _audit_lost_attempt(submission: Submission) -> None:
     """A worker died mid-attempt: its call may have reached the carrier, so it is recorded."""
     if AuditRecord.objects.filter(
         idempotency_key=submission.idempotency_key, attempt=submission.attempts
     ).exists():
         return  # the worker recorded the outcome, then died before finishing
-    api = KIND_APIS.get(submission.kind)
+    api = handler_for(submission.kind).api
     AuditRecord.objects.create(
         actor=submission.created_by,
         action=submission.kind,
-        api=api.name if api else "",
+        api=api.name,
         method="POST",
-        url=api.url("") if api else "",
+        url=api.url(""),
         request_body=redact_data(submission.payload),
         outcome=Outcome.LOST,
         attempt=submission.attempts,

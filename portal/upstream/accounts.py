@@ -9,6 +9,7 @@ from django.conf import settings
 
 from portal.audit.models import Action, AuditRecord
 from portal.upstream import errors
+from portal.upstream.formats import carrier_zip, compact
 from portal.upstream.http import ACCOUNTS, Call, new_trace_id, send, send_read
 from portal.upstream.parsing import dict_field, text_field
 
@@ -19,6 +20,8 @@ NO_MATCH_STATUSES = (404,)
 
 @dataclass(frozen=True)
 class LookupQuery:
+    """A lookup as the rep typed it, normalised: a state code, a ZIP or ZIP+4, a country code."""
+
     account_name: str
     street: str
     city: str
@@ -27,16 +30,72 @@ class LookupQuery:
     country: str
 
     def as_body(self) -> dict:
-        return {
-            "accountName": self.account_name,
-            "address": {
-                "street": self.street,
-                "city": self.city,
-                "state": self.state,
-                "country": self.country,
-                "zipCode": self.zip_code,
-            },
+        """The request; the contract says why the state and ZIP are written as the answers
+        write them ("TX", "123456789") though the page's own example sends "Texas"."""
+        address = {
+            "street": self.street,
+            "city": self.city,
+            "state": self.state,
+            "country": self.country,
+            "zipCode": carrier_zip(self.zip_code),
         }
+        return {"accountName": self.account_name, "address": compact(address)}
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    """An end-customer account to create, as the create form cleaned it."""
+
+    name: str
+    street: str
+    city: str
+    state: str
+    zip_code: str
+    country: str
+    street_line2: str = ""
+    phone_number: str = ""
+    location_name: str = ""
+    duns_site_id: str = ""
+    account_source_code: str = ""
+    mobility_sub_segment: str = ""
+    attuid: str = ""
+    id_position: str = ""
+    channel: bool | None = None
+    complex_product: bool | None = None
+    svid: str = ""
+    svid_name: str = ""
+    number_of_employees: int | None = None
+
+
+def _flag(value: bool | None) -> str | None:
+    return None if value is None else ("Y" if value else "N")
+
+
+def account_body(account: NewAccount) -> dict:
+    """The Create Customer Account request, in the page's order, absent values left out."""
+    return compact(
+        {
+            "country": account.country,
+            "name": account.name,
+            "street1": account.street,
+            "street2": account.street_line2,
+            "city": account.city,
+            "state": account.state,
+            "postCode": carrier_zip(account.zip_code),
+            "accountSourceCode": account.account_source_code,
+            "locationName": account.location_name,
+            "phoneNumber": account.phone_number,
+            "dunsSiteId": account.duns_site_id,
+            "mobilitySubSegment": account.mobility_sub_segment,
+            "attuid": account.attuid,
+            "idPosition": account.id_position,
+            "channelInd": _flag(account.channel),
+            "svid": account.svid,
+            "svidName": account.svid_name,
+            "complexProductInd": _flag(account.complex_product),
+            "numberOfEmployees": account.number_of_employees,
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -119,6 +178,7 @@ def create_customer_account(
         attempt=attempt,
         related=related,
         subject=subject,
+        accepts_any_2xx=True,
     )
     return send(call, parse=parse_created_organization)
 
@@ -191,8 +251,15 @@ class CreatedOrganization:
     raw: dict
 
 
+NO_ORGANIZATION = CreatedOrganization(user_friendly_id="", id="", status="", name="", raw={})
+
+
 def parse_created_organization(data: Any) -> CreatedOrganization:
-    """`{status, timestamp, responseData: [Organization]}`; the first Organization is ours."""
+    """`{status, timestamp, responseData: [Organization]}`; the first Organization is ours.
+
+    No body at all reads as an organization without ids: the carrier took the request."""
+    if data is None:
+        return NO_ORGANIZATION
     records = data.get("responseData") if isinstance(data, dict) else None
     if isinstance(records, dict):
         records = [records]

@@ -28,6 +28,9 @@ class UpstreamError(Exception):
         self.status = status
         self.audit = audit
         self.retry_after = retry_after
+        # What the carrier answered, redacted: the headers that explain it and the body.
+        self.answer_headers: dict[str, str] = {}
+        self.answer_body = ""
 
 
 class Unreachable(UpstreamError):
@@ -52,10 +55,11 @@ class TransientError(UpstreamError):
 
 
 class MalformedResponse(UpstreamError):
-    """A success status with a body we cannot read; kept raw in the audit record."""
+    """A read's success status with a body we cannot read; kept raw in the audit record.
 
-    # A write may have happened: retrying with the same idempotency key is safe.
-    transient = True
+    A write's 2xx is never this: the carrier took it, whatever its body says."""
+
+    transient = False
     user_message = (
         "The carrier sent an answer the portal could not read. It has been recorded for ops."
     )

@@ -23,6 +23,7 @@ from requests.adapters import HTTPAdapter
 from portal.audit.models import AuditRecord, Outcome
 from portal.upstream import errors
 from portal.upstream.redaction import redact_body_text, redact_data, redact_headers
+from portal.upstream.refusals import explaining_headers, reason_from
 
 logger = logging.getLogger("portal.upstream")
 
@@ -63,6 +64,8 @@ class Call:
     read_timeout: float | None = None
     # Statuses that mean "the carrier looked and found nothing": audited as such, not errors.
     not_found_statuses: tuple[int, ...] = ()
+    # A write: any 2xx means the carrier took it, whatever the body, and it is never resent.
+    accepts_any_2xx: bool = False
 
 
 @dataclass
@@ -71,7 +74,20 @@ class Response:
     data: Any
     result: Any
     audit: AuditRecord
+    # Why the body could not be read, for a write whose 2xx is taken whatever it says.
+    unreadable: str = ""
 
+
+@dataclass(frozen=True)
+class Answer:
+    """What came back: the status, the body as text, and the headers that explain it."""
+
+    status: int | None
+    text: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+NO_ANSWER = Answer(None)
 
 _sessions: dict[tuple[int, str], requests.Session] = {}
 _sessions_lock = threading.Lock()
@@ -123,41 +139,50 @@ def send(call: Call, parse: Callable[[Any], Any] = lambda data: data) -> Respons
         text = http_response.text
     except requests.ConnectTimeout as exc:
         failure = errors.Unreachable(f"connect timeout: {exc.__class__.__name__}")
-        raise _fail(call, url, started, None, "", Outcome.UNREACHABLE, failure) from exc
+        raise _fail(call, url, started, NO_ANSWER, Outcome.UNREACHABLE, failure) from exc
     except requests.Timeout as exc:
         failure = errors.UpstreamTimeout(f"no answer within {timeout[1]:g} s: {type(exc).__name__}")
-        raise _fail(call, url, started, None, "", Outcome.TIMEOUT, failure) from exc
+        raise _fail(call, url, started, NO_ANSWER, Outcome.TIMEOUT, failure) from exc
     except requests.ConnectionError as exc:
         failure = errors.Unreachable(f"connection failed: {type(exc).__name__}")
-        raise _fail(call, url, started, None, "", Outcome.UNREACHABLE, failure) from exc
+        raise _fail(call, url, started, NO_ANSWER, Outcome.UNREACHABLE, failure) from exc
     except requests.RequestException as exc:
         failure = errors.Unreachable(f"request failed: {type(exc).__name__}")
-        raise _fail(call, url, started, None, "", Outcome.UNREACHABLE, failure) from exc
+        raise _fail(call, url, started, NO_ANSWER, Outcome.UNREACHABLE, failure) from exc
 
     status = http_response.status_code
+    answer = Answer(status, text, explaining_headers(http_response.headers))
     if status in call.not_found_statuses:
-        audit = _audit(call, url, started, status, text, Outcome.NOT_FOUND, "")
+        audit = _audit(call, url, started, answer, Outcome.NOT_FOUND, "")
         return Response(status=status, data=_json_or_none(text), result=None, audit=audit)
     if status == 408 or status == 429 or status >= 500:
         failure = errors.TransientError(
-            f"HTTP {status}: {_message_from(text)}",
+            f"HTTP {status}: {reason_from(status, text)}",
             status=status,
             retry_after=parse_retry_after(http_response.headers.get("Retry-After")),
         )
-        raise _fail(call, url, started, status, text, Outcome.TRANSIENT, failure)
+        raise _fail(call, url, started, answer, Outcome.TRANSIENT, failure)
     if not 200 <= status < 300:
-        failure = errors.PermanentError(_message_from(text), status=status)
-        raise _fail(call, url, started, status, text, Outcome.REJECTED, failure)
+        failure = errors.PermanentError(reason_from(status, text), status=status)
+        raise _fail(call, url, started, answer, Outcome.REJECTED, failure)
+    return _read_success(call, url, started, answer, parse)
 
+
+def _read_success(call: Call, url, started, answer: Answer, parse) -> Response:
+    """A 2xx: parsed. For a write an unreadable body is noted, never a failure to retry."""
     try:
-        data = http_response.json()
+        data = json.loads(answer.text) if answer.text.strip() or not call.accepts_any_2xx else None
         result = parse(data)
     except (ValueError, errors.MalformedResponse) as exc:
         detail = exc.detail if isinstance(exc, errors.MalformedResponse) else "body is not JSON"
-        failure = errors.MalformedResponse(detail, status=status)
-        raise _fail(call, url, started, status, text, Outcome.MALFORMED, failure) from exc
-    audit = _audit(call, url, started, status, text, Outcome.OK, "")
-    return Response(status=status, data=data, result=result, audit=audit)
+        if call.accepts_any_2xx:
+            note = f"accepted (HTTP {answer.status}); its answer could not be read: {detail}"
+            audit = _audit(call, url, started, answer, Outcome.OK, note)
+            return Response(answer.status, None, parse(None), audit, unreadable=detail)
+        failure = errors.MalformedResponse(detail, status=answer.status)
+        raise _fail(call, url, started, answer, Outcome.MALFORMED, failure) from exc
+    audit = _audit(call, url, started, answer, Outcome.OK, "")
+    return Response(status=answer.status, data=data, result=result, audit=audit)
 
 
 def send_read(call: Call, parse: Callable[[Any], Any] = lambda data: data) -> Response:
@@ -187,14 +212,16 @@ def parse_retry_after(value: str | None) -> float | None:
         return None
 
 
-def _fail(call, url, started, status, text, outcome, failure: errors.UpstreamError):
+def _fail(call, url, started, answer: Answer, outcome, failure: errors.UpstreamError):
     """Audit a failed call and hand back its error for the caller to raise."""
-    failure.audit = _audit(call, url, started, status, text, outcome, failure.detail)
-    failure.status = status
+    failure.audit = _audit(call, url, started, answer, outcome, failure.detail)
+    failure.status = answer.status
+    failure.answer_headers = answer.headers
+    failure.answer_body = failure.audit.response_body
     return failure
 
 
-def _audit(call: Call, url, started, status, text, outcome, error: str) -> AuditRecord:
+def _audit(call: Call, url, started, answer: Answer, outcome, error: str) -> AuditRecord:
     duration_ms = round((time.monotonic() - started) * 1000)
     logger.info(
         "%s %s %s %s -> %s %s in %d ms (attempt %d, trace %s)",
@@ -202,7 +229,7 @@ def _audit(call: Call, url, started, status, text, outcome, error: str) -> Audit
         call.action,
         call.method,
         url,
-        status if status is not None else "-",
+        answer.status if answer.status is not None else "-",
         outcome,
         duration_ms,
         call.attempt,
@@ -217,8 +244,10 @@ def _audit(call: Call, url, started, status, text, outcome, error: str) -> Audit
         url=url,
         request_headers=redact_headers(call.headers),
         request_body=redact_data(call.body),
-        response_status=status,
-        response_body=redact_body_text(text) if text else "",
+        response_status=answer.status,
+        response_body=redact_body_text(answer.text) if answer.text else "",
+        # Kept for answers that are not a success: what explains a refusal or a retry.
+        response_headers={} if outcome == Outcome.OK else answer.headers,
         duration_ms=duration_ms,
         attempt=call.attempt,
         outcome=outcome,
@@ -236,14 +265,3 @@ def _json_or_none(text: str) -> Any:
         return json.loads(text)
     except ValueError:
         return None
-
-
-def _message_from(text: str) -> str:
-    """The carrier's own words for an error, if its body has any; never the whole body."""
-    data = _json_or_none(text)
-    if isinstance(data, dict):
-        for key in ("message", "error_description", "error", "detail", "description"):
-            value = data.get(key)
-            if isinstance(value, str) and value.strip():
-                return value.strip()[:300]
-    return "no reason given"

@@ -1,4 +1,4 @@
-"""Care Order: submit (202 = accepted), status query and cancel by the carrier's order id."""
+"""Care Order: submit (any 2xx = accepted, whatever its body) and the assumed status query."""
 
 from __future__ import annotations
 
@@ -30,18 +30,20 @@ def _headers(conversation_id: str, message_id: str) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Accepted:
-    order_id: str
-    status: str
+    """The 202. The page shows no body: an order id is kept when one came, never relied on."""
+
+    order_id: str = ""
+    status: str = ""
 
 
 def parse_accepted(data: Any) -> Accepted:
-    """The 202's body: the carrier's order id, under whichever name this version uses."""
+    """Whatever the 202 carried: nothing, `{}`, or an id under one of the names it has had."""
     if not isinstance(data, dict):
-        raise errors.MalformedResponse("care order answer is not an object")
-    order_id = text_field(data, "orderId", "orderID", "id", "careOrderId")
-    if not order_id:
-        raise errors.MalformedResponse("care order answer has no order id")
-    return Accepted(order_id=order_id, status=text_field(data, "status") or "ACCEPTED")
+        return Accepted()
+    return Accepted(
+        order_id=text_field(data, "orderId", "orderID", "id", "careOrderId")[:60],
+        status=text_field(data, "status")[:40],
+    )
 
 
 def submit_care_order(
@@ -59,6 +61,7 @@ def submit_care_order(
         idempotency_key=message_id,
         attempt=attempt,
         related=related,
+        accepts_any_2xx=True,
     )
     return send(call, parse=parse_accepted)
 
@@ -96,13 +99,20 @@ def parse_status(data: Any) -> OrderStatus:
     )
 
 
+def status_path(order_id: str) -> str:
+    """The status query's path: an assumption the pages do not confirm (a setting)."""
+    return settings.CARRIER_ORDER_STATUS_PATH.replace("{orderId}", order_id)
+
+
 def get_care_order_status(order_id: str, *, conversation_id: str, related=None) -> OrderStatus:
-    """Ask where an order stands: the fallback when no notification came."""
+    """Ask where an order stands, by the id the carrier gave: the fallback when no push came."""
+    if not order_id:
+        raise ValueError("the status query needs the carrier's order id")
     call = Call(
         api=ORDERS,
         action=Action.CARE_ORDER_STATUS,
         method="GET",
-        path=f"{CARE_ORDER_PATH}/{order_id}",
+        path=status_path(order_id),
         headers=_headers(conversation_id, new_trace_id()),
         related=related,
     )

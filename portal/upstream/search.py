@@ -134,7 +134,7 @@ def parse_search_page(data: Any) -> SearchPage:
         raise errors.MalformedResponse("search answer has no list of individuals")
     page_info = dict_field(data, "pageInfo")
     return SearchPage(
-        total_count=_count(text_field(data, "totalCount")),
+        total_count=_count(text_field(data, "totalCount", "total")),
         page_size=_count(text_field(page_info, "pageSize")),
         page_offset=_count(text_field(page_info, "pageOffset")),
         individuals=tuple(_individual(item) for item in individuals if isinstance(item, dict)),
@@ -160,8 +160,8 @@ def _dicts(item: dict, key: str) -> list[dict]:
 def _individual(item: dict) -> Individual:
     return Individual(
         id=text_field(item, "id"),
-        given_name=text_field(item, "givenName"),
-        family_name=text_field(item, "familyName"),
+        given_name=text_field(item, "givenName", "firstName"),
+        family_name=text_field(item, "familyName", "lastName"),
         preferred_name=text_field(item, "preferredName"),
         status=text_field(item, "status"),
         accounts=tuple(_account(account) for account in _dicts(item, "accounts")),

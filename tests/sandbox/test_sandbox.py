@@ -1,52 +1,42 @@
-"""The carrier sandbox over real HTTP: contract shapes, idempotency, faults, milestones."""
+"""The carrier sandbox over real HTTP: contract shapes, idempotency, faults, milestones.
+
+Every request here that is meant to get past the contract keeps it (tests/sandbox/test_contract.py
+covers the contract itself): a breach would answer 422 before anything else ran.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import re
-import threading
 import time
 import urllib.error
-import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 
 from sandbox.testing import SandboxProcess
+from tests.sandbox.conftest import (
+    ACCOUNT_PATH,
+    BULK_PATH,
+    CARE_ORDER_PATH,
+    LOOKUP_ITEM_KEYS,
+    LOOKUP_PATH,
+    NOTIFY_SECRET,
+    ORGANIZATION_KEYS,
+    PushReceiver,
+    account_body,
+    account_headers,
+    bulk,
+    call,
+    care_order_body,
+    create_account,
+    lookup,
+    lookup_body,
+    order_headers,
+    order_status,
+    place_order,
+    search,
+)
 
-ACCOUNT_HEADERS = {"client_id": "sandbox-client", "client_secret": "sandbox-secret"}
-LOOKUP_ITEM_KEYS = {
-    "accountAddress",
-    "accountName",
-    "accountId",
-    "acid",
-    "salesSegment",
-    "subAccountId",
-    "contractStatus",
-    "parentPartnerAccId",
-    "partnerId",
-    "loaStatus",
-    "allianceStatus",
-    "accountStatus",
-    "exception",
-}
-ORGANIZATION_KEYS = {
-    "userFriendlyCoID",
-    "id",
-    "href",
-    "isHeadOffice",
-    "name",
-    "contactMedium",
-    "organizationIdentification",
-    "status",
-    "@type",
-}
 # Every field of customer-search.txt's example, level by level.
 INDIVIDUAL_KEYS = {
     "id",
@@ -107,244 +97,57 @@ PRODUCT_KEYS = {
     "place",
     "productCharacteristic",
 }
-NOTIFY_SECRET = "sandbox-notify-secret"
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: dict[str, str]
-    raw: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.raw)
-
-
-def call(
-    sandbox: SandboxProcess,
-    path: str,
-    body: Any = None,
-    headers: dict[str, str] | None = None,
-    method: str = "POST",
-    timeout: float = 5.0,
-) -> Reply:
-    data = body if isinstance(body, bytes) else None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(
-        sandbox.url + path,
-        data=data,
-        method=method,
-        headers={"Content-Type": "application/json", **(headers or {})},
-    )
-    try:
-        with _OPENER.open(request, timeout=timeout) as response:
-            return Reply(response.status, dict(response.headers), response.read())
-    except urllib.error.HTTPError as error:
-        return Reply(error.code, dict(error.headers), error.read())
-
-
-def lookup(sandbox: SandboxProcess, name: str, city: str, state: str, zip_code: str) -> Reply:
-    body = {
-        "accountName": name,
-        "address": {
-            "street": "",
-            "city": city,
-            "state": state,
-            "country": "US",
-            "zipCode": zip_code,
-        },
-    }
-    headers = {**ACCOUNT_HEADERS, "x-trace-id": str(uuid.uuid4())}
-    return call(sandbox, "/api/v1/customerAccountLookup", body, headers)
-
-
-def account_body(**changes: Any) -> dict[str, Any]:
-    body = {
-        "country": "US",
-        "name": "Acme Corp",
-        "street1": "123 Main St",
-        "street2": "Suite 400",
-        "city": "Plano",
-        "state": "TX",
-        "postCode": "75075",
-        "accountSourceCode": "SRC001",
-        "locationName": "Headquarters",
-        "phoneNumber": "7703316389",
-        "dunsSiteId": "123456789",
-        "mobilitySubSegment": "MID MARKETS MOBILITY 1",
-        "attuid": "ab1234",
-        "idPosition": "1",
-        "channelInd": "Y",
-        "svid": "SVID123",
-        "svidName": "Some SVID Name",
-        "complexProductInd": "N",
-        "numberOfEmployees": 250,
-    }
-    return {**body, **changes}
-
-
-def create_account(
-    sandbox: SandboxProcess, body: dict[str, Any], key: str, timeout: float = 5.0
-) -> Reply:
-    headers = {**ACCOUNT_HEADERS, "x-trace-id": "trace-1", "x-transaction-id": key}
-    return call(sandbox, "/api/v1/customerAccount", body, headers, timeout=timeout)
-
-
-def care_order_body(*skus: str, change_ids: tuple[str, ...] = ("ChangeID1",)) -> dict[str, Any]:
-    changes = [
-        {
-            "type": "updateSubscriber",
-            "changeRequestId": change_id,
-            "effectiveDate": "nextBillingCycle",
-            "ctn": "2145550100",
-            "items": [{"id": sku, "action": "add"} for sku in skus or ("sku12037300017",)],
-        }
-        for change_id in change_ids
-    ]
-    return {"careOrderRequest": {"foundationAccountNumber": "81730304", "changeRequest": changes}}
-
-
-def order_headers(message_id: str | None = None) -> dict[str, str]:
-    return {
-        "X-ATT-ClientId": "sandbox-orders",
-        "X-ATT-ConversationId": "conv-" + uuid.uuid4().hex[:8],
-        "X-ATT-MessageId": message_id or "msg-" + uuid.uuid4().hex,
-    }
-
-
-def place_order(sandbox: SandboxProcess, body: dict[str, Any], message_id: str | None = None):
-    return call(sandbox, "/api/orderingMobility/v1/careOrder", body, order_headers(message_id))
-
-
-def order_status(sandbox: SandboxProcess, order_id: str) -> Reply:
-    headers = {"X-ATT-ClientId": "sandbox-orders"}
-    path = f"/api/orderingMobility/v1/careOrder/{order_id}"
-    return call(sandbox, path, headers=headers, method="GET")
-
-
-def search(sandbox: SandboxProcess, **body: Any) -> Reply:
-    return call(sandbox, "/omni-svcs/v1/customers/search", body)
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")
-
-
-@dataclass
-class Push:
-    headers: dict[str, str]
-    raw: bytes
-
-    @property
-    def body(self) -> dict[str, Any]:
-        return json.loads(self.raw)
-
-    def signature_is_valid(self, secret: str) -> bool:
-        parts = dict(part.split("=", 1) for part in self.headers["x-carrier-signature"].split(","))
-        signed = f"{parts['t']}.".encode() + self.raw
-        expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-        return hmac.compare_digest(expected, parts["v1"])
-
-
-@dataclass
-class PushReceiver:
-    """A tiny HTTP server standing in for the portal's push endpoint."""
-
-    url: str = ""
-    pushes: list[Push] = field(default_factory=list)
-    # Statuses to answer, one per push; 204 once they run out.
-    statuses: list[int] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def receive(self, headers: dict[str, str], raw: bytes) -> int:
-        with self.lock:
-            self.pushes.append(Push(headers, raw))
-            return self.statuses.pop(0) if self.statuses else 204
-
-    def bodies(self) -> list[dict[str, Any]]:
-        with self.lock:
-            return [push.body for push in self.pushes]
-
-
-@pytest.fixture
-def push_receiver() -> Iterator[PushReceiver]:
-    receiver = PushReceiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            headers = {name.lower(): value for name, value in self.headers.items()}
-            self.send_response(receiver.receive(headers, raw))
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/carrier/push"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    yield receiver
-    server.shutdown()
-    server.server_close()
-    thread.join()
 
 
 # -- credentials -----------------------------------------------------------------------------
 
 
-def test_lookup_answers_401_without_or_with_wrong_credentials(sandbox: SandboxProcess) -> None:
-    body = {
-        "accountName": "pecan",
-        "address": {"city": "Houston", "state": "TX", "zipCode": "77002"},
-    }
-    missing = call(sandbox, "/api/v1/customerAccountLookup", body, {"x-trace-id": "t"})
-    wrong = call(
-        sandbox,
-        "/api/v1/customerAccountLookup",
-        body,
-        {**ACCOUNT_HEADERS, "client_secret": "nope", "x-trace-id": "t"},
-    )
-    assert missing.status == wrong.status == 401
+def test_lookup_refuses_missing_credentials_422_and_wrong_ones_401(
+    sandbox: SandboxProcess,
+) -> None:
+    body = lookup_body("pecan", "Houston", "TX", "77002")
+    missing = call(sandbox, LOOKUP_PATH, body, {"x-trace-id": "t"})
+    wrong = call(sandbox, LOOKUP_PATH, body, {**account_headers(sandbox), "client_secret": "nope"})
+    # A missing header breaks the contract; a present but wrong one is the carrier's refusal.
+    assert missing.status == 422
+    assert missing.violations() == [
+        ("header client_id", "required"),
+        ("header client_secret", "required"),
+    ]
+    assert wrong.status == 401
     assert wrong.json() == {"status": 401, "message": "Unauthorized"}
-    assert sandbox.stats()["lookup"]["by_status"] == {"401": 2}
+    stats = sandbox.stats()["lookup"]
+    assert stats["by_status"] == {"401": 1, "422": 1}
+    assert (stats["violations"], stats["refused"]) == (2, 1)
 
 
 def test_account_create_answers_401_with_wrong_client_id(sandbox: SandboxProcess) -> None:
-    headers = {
-        **ACCOUNT_HEADERS,
-        "client_id": "someone",
-        "x-trace-id": "t",
-        "x-transaction-id": "k",
-    }
-    reply = call(sandbox, "/api/v1/customerAccount", account_body(), headers)
+    headers = {**account_headers(sandbox, transaction_id="k"), "client_id": "someone"}
+    reply = call(sandbox, ACCOUNT_PATH, account_body(), headers)
     assert reply.status == 401
     assert sandbox.stats()["account_create"]["side_effects"] == 0
 
 
-def test_care_order_answers_401_without_or_with_wrong_client_id(sandbox: SandboxProcess) -> None:
-    path = "/api/orderingMobility/v1/careOrder"
-    missing = {key: v for key, v in order_headers().items() if key != "X-ATT-ClientId"}
-    wrong = {**order_headers(), "X-ATT-ClientId": "intruder"}
-    assert call(sandbox, path, care_order_body(), missing).status == 401
-    assert call(sandbox, path, care_order_body(), wrong).status == 401
+def test_care_order_refuses_a_missing_client_id_422_and_a_wrong_one_401(
+    sandbox: SandboxProcess,
+) -> None:
+    missing = {key: v for key, v in order_headers(sandbox).items() if key != "X-ATT-ClientId"}
+    wrong = {**order_headers(sandbox), "X-ATT-ClientId": "intruder"}
+    refused = call(sandbox, CARE_ORDER_PATH, care_order_body(), missing)
+    assert refused.status == 422
+    assert refused.violations() == [("header X-ATT-ClientId", "required")]
+    assert call(sandbox, CARE_ORDER_PATH, care_order_body(), wrong).status == 401
     assert sandbox.stats()["care_order"]["side_effects"] == 0
 
 
 def test_care_order_requires_the_bearer_token_when_one_is_configured() -> None:
     with SandboxProcess(env={"SANDBOX_ORDERS_TOKEN": "t0ken"}) as sandbox:
         without = place_order(sandbox, care_order_body())
-        headers = {**order_headers(), "Authorization": "Bearer t0ken"}
-        with_token = call(sandbox, "/api/orderingMobility/v1/careOrder", care_order_body(), headers)
-    assert without.status == 401
+        wrong = {**order_headers(sandbox), "Authorization": "Bearer nope"}
+        wrong_token = call(sandbox, CARE_ORDER_PATH, care_order_body(), wrong)
+        right = {**order_headers(sandbox), "Authorization": "Bearer t0ken"}
+        with_token = call(sandbox, CARE_ORDER_PATH, care_order_body(), right)
+    assert without.status == wrong_token.status == 401
     assert with_token.status == 202
 
 
@@ -356,6 +159,7 @@ def test_request_log_redacts_the_secret_and_lists_newest_last(sandbox: SandboxPr
     assert entries[-1]["headers"]["client_secret"] == "[present]"
     assert entries[-1]["headers"]["client_id"] == "sandbox-client"
     assert entries[-1]["status"] == 200
+    assert entries[-1]["violations"] == []
     assert sandbox.requests("search") == []
 
 
@@ -363,7 +167,7 @@ def test_request_log_redacts_the_secret_and_lists_newest_last(sandbox: SandboxPr
 
 
 def test_lookup_finds_the_pecan_anchors_fuzzily(sandbox: SandboxProcess) -> None:
-    reply = lookup(sandbox, "pecan", " houston ", "Texas", "77002-1234")
+    reply = lookup(sandbox, "pecan", " houston ", "TX", "77002")
     assert reply.status == 200
     items = reply.json()
     names = [item["accountName"] for item in items]
@@ -376,6 +180,8 @@ def test_lookup_finds_the_pecan_anchors_fuzzily(sandbox: SandboxProcess) -> None
 
 
 def test_lookup_answers_the_contract_sample_request(sandbox: SandboxProcess) -> None:
+    # end-customer-lookup.txt's own example writes the state's name: as the data writes states
+    # as codes, it finds nothing; the same request with the code finds the two accounts.
     body = {
         "accountName": "Texas",
         "address": {
@@ -386,12 +192,43 @@ def test_lookup_answers_the_contract_sample_request(sandbox: SandboxProcess) -> 
             "zipCode": "70800",
         },
     }
-    headers = {**ACCOUNT_HEADERS, "x-trace-id": "t"}
-    reply = call(sandbox, "/api/v1/customerAccountLookup", body, headers)
+    as_on_the_page = call(sandbox, LOOKUP_PATH, body, account_headers(sandbox))
+    assert as_on_the_page.status == 404
+    assert as_on_the_page.json() == {"status": 404, "message": "No customer found"}
+    body["address"]["state"] = "TX"
+    reply = call(sandbox, LOOKUP_PATH, body, account_headers(sandbox))
+    assert reply.status == 200
     assert [item["accountName"] for item in reply.json()] == [
         "Texas Test Acct",
         "Texas Pecan Supply Co",
     ]
+
+
+def test_lookup_matches_the_state_as_a_code_in_any_case(sandbox: SandboxProcess) -> None:
+    upper = lookup(sandbox, "pecan", "Houston", "TX", "77002")
+    lower = lookup(sandbox, "pecan", "Houston", "tx", "77002")
+    assert upper.status == lower.status == 200
+    assert lower.json() == upper.json()
+    by_name = lookup(sandbox, "pecan", "Houston", "Texas", "77002")
+    assert by_name.status == 404
+    assert by_name.json() == {"status": 404, "message": "No customer found"}
+
+
+def test_lookup_with_zip_plus_four_matches_that_zip_or_its_five_digits(
+    sandbox: SandboxProcess,
+) -> None:
+    def names(zip_code: str) -> set[str]:
+        reply = lookup(sandbox, "pecan", "Houston", "TX", zip_code)
+        assert reply.status == 200
+        return {item["accountName"] for item in reply.json()}
+
+    # Bayou Pecan Bakery's own ZIP is 770021234; the others' are 77002.
+    five = names("77002")
+    assert {"Bayou Pecan Bakery Inc", "Texas Pecan Growers LLC"} <= five
+    assert names("770021234") == five
+    other_four = names("770029999")
+    assert "Bayou Pecan Bakery Inc" not in other_four
+    assert other_four == five - {"Bayou Pecan Bakery Inc"}
 
 
 def test_lookup_tolerates_typos_in_the_name(sandbox: SandboxProcess) -> None:
@@ -419,18 +256,35 @@ def test_lookup_answers_no_customer_found(sandbox: SandboxProcess) -> None:
 
 
 def test_lookup_validates_name_address_and_trace_id(sandbox: SandboxProcess) -> None:
-    assert lookup(sandbox, " ab ", "Houston", "TX", "77002").status == 400
-    headers = {**ACCOUNT_HEADERS, "x-trace-id": "t"}
-    no_address = call(sandbox, "/api/v1/customerAccountLookup", {"accountName": "pecan"}, headers)
-    assert no_address.status == 400
+    headers = account_headers(sandbox)
     no_zip = {"accountName": "pecan", "address": {"city": "Houston", "state": "TX"}}
-    assert call(sandbox, "/api/v1/customerAccountLookup", no_zip, headers).status == 400
-    body = {
-        "accountName": "pecan",
-        "address": {"city": "Houston", "state": "TX", "zipCode": "77002"},
-    }
-    no_trace = call(sandbox, "/api/v1/customerAccountLookup", body, ACCOUNT_HEADERS)
-    assert no_trace.status == 400
+    no_trace = {k: v for k, v in headers.items() if k != "x-trace-id"}
+    cases = [
+        (lookup_body("ab", "Houston", "TX", "77002"), headers, ("accountName", "minLength")),
+        ({"accountName": "pecan"}, headers, ("address", "required")),
+        (no_zip, headers, ("address.zipCode", "required")),
+        (
+            lookup_body("pecan", "Houston", "TX", "77002-1234"),
+            headers,
+            ("address.zipCode", "pattern"),
+        ),
+        (
+            {**lookup_body("pecan", "Houston", "TX", "77002"), "accountNumber": "1"},
+            headers,
+            ("accountNumber", "unknown field"),
+        ),
+        (
+            lookup_body("pecan", "Houston", "TX", "77002"),
+            no_trace,
+            ("header x-trace-id", "required"),
+        ),
+    ]
+    for body, sent_headers, expected in cases:
+        reply = call(sandbox, LOOKUP_PATH, body, sent_headers)
+        assert reply.status == 422, body
+        assert reply.violations() == [expected]
+        assert reply.json()["message"] == f"The request breaks the contract: {expected[0]}"
+    assert sandbox.stats()["lookup"]["refused"] == len(cases)
 
 
 # -- Create Customer Account -----------------------------------------------------------------
@@ -455,6 +309,13 @@ def test_created_account_is_found_by_lookup(sandbox: SandboxProcess) -> None:
     assert found.json()[0]["accountName"] == "Acme Corp"
 
 
+def test_created_account_with_zip_plus_four_is_found_by_it(sandbox: SandboxProcess) -> None:
+    assert create_account(sandbox, account_body(postCode="750751234"), "tx-zip9").status == 200
+    assert lookup(sandbox, "acme", "Plano", "TX", "750751234").status == 200
+    assert lookup(sandbox, "acme", "Plano", "TX", "75075").status == 200
+    assert lookup(sandbox, "acme", "Plano", "TX", "750759999").status == 404
+
+
 def test_transaction_id_replay_returns_the_first_answer(sandbox: SandboxProcess) -> None:
     first = create_account(sandbox, account_body(), "tx-replay")
     again = create_account(sandbox, account_body(), "tx-replay")
@@ -463,6 +324,18 @@ def test_transaction_id_replay_returns_the_first_answer(sandbox: SandboxProcess)
     stats = sandbox.stats()["account_create"]
     assert (stats["side_effects"], stats["replays"]) == (1, 1)
     assert len(lookup(sandbox, "acme", "Plano", "TX", "75075").json()) == 1
+
+
+def test_without_a_transaction_id_every_account_request_is_a_new_one(
+    sandbox: SandboxProcess,
+) -> None:
+    first = create_account(sandbox, account_body(), None)
+    again = create_account(sandbox, account_body(), None)
+    assert first.status == again.status == 200
+    assert first.json()["responseData"][0]["id"] != again.json()["responseData"][0]["id"]
+    stats = sandbox.stats()["account_create"]
+    assert (stats["side_effects"], stats["replays"]) == (2, 0)
+    assert len(lookup(sandbox, "acme", "Plano", "TX", "75075").json()) == 2
 
 
 def test_transaction_id_reused_with_another_body_is_422(sandbox: SandboxProcess) -> None:
@@ -478,24 +351,27 @@ def test_transaction_id_reused_with_another_body_is_422(sandbox: SandboxProcess)
 
 def test_account_create_validates_fields(sandbox: SandboxProcess) -> None:
     cases = [
-        account_body(name=""),
-        account_body(phoneNumber="12345"),
-        account_body(dunsSiteId="12"),
-        account_body(channelInd="maybe"),
-        account_body(numberOfEmployees=0),
+        (account_body(name=""), ("name", "minLength")),
+        (account_body(phoneNumber="12345"), ("phoneNumber", "pattern")),
+        (account_body(dunsSiteId="12"), ("dunsSiteId", "pattern")),
+        (account_body(channelInd="maybe"), ("channelInd", "enum")),
+        (account_body(numberOfEmployees=0), ("numberOfEmployees", "minimum")),
+        (account_body(postCode="75075-1234"), ("postCode", "pattern")),
+        (account_body(state="Texas"), ("state", "pattern")),
+        (account_body(street2=None), ("street2", "type string")),
+        ({k: v for k, v in account_body().items() if k != "city"}, ("city", "required")),
     ]
-    replies = [create_account(sandbox, body, f"tx-bad-{i}") for i, body in enumerate(cases)]
-    assert [reply.status for reply in replies] == [400] * len(cases)
-    assert "phoneNumber" in replies[1].json()["message"]
-    headers = {**ACCOUNT_HEADERS, "x-trace-id": "t"}
-    assert call(sandbox, "/api/v1/customerAccount", account_body(), headers).status == 400
+    for index, (body, expected) in enumerate(cases):
+        reply = create_account(sandbox, body, f"tx-bad-{index}")
+        assert reply.status == 422, body
+        assert reply.violations() == [expected]
     assert sandbox.stats()["account_create"]["side_effects"] == 0
 
 
 def test_account_name_with_reject_is_refused(sandbox: SandboxProcess) -> None:
     reply = create_account(sandbox, account_body(name="REJECT Holdings"), "tx-deny")
     assert reply.status == 422
-    assert reply.json()["message"] == "Account name is on the carrier's deny list"
+    assert reply.json() == {"status": 422, "message": "Account name is on the carrier's deny list"}
     assert lookup(sandbox, "REJECT Holdings", "Plano", "TX", "75075").status == 404
 
 
@@ -506,11 +382,9 @@ def test_care_order_is_accepted_once_per_message_id(sandbox: SandboxProcess) -> 
     first = place_order(sandbox, care_order_body(), "msg-once")
     again = place_order(sandbox, care_order_body("othersku"), "msg-once")
     assert first.status == again.status == 202
-    assert again.raw == first.raw
-    accepted = first.json()
-    assert re.fullmatch(r"ORD-[0-9A-F]{8}", accepted["orderId"])
-    assert accepted["status"] == "ACCEPTED"
-    assert accepted["messageId"] == "msg-once"
+    # As the page shows it: a 202 with no body.
+    assert first.raw == again.raw == b""
+    assert "Content-Type" not in first.headers
     stats = sandbox.stats()["care_order"]
     assert (stats["side_effects"], stats["replays"]) == (1, 1)
 
@@ -519,12 +393,24 @@ def test_care_order_validates_the_request(sandbox: SandboxProcess) -> None:
     duplicate = care_order_body(change_ids=("ChangeID1", "ChangeID1"))
     bad_ctn = care_order_body()
     bad_ctn["careOrderRequest"]["changeRequest"][0]["ctn"] = "12345"
-    assert place_order(sandbox, duplicate).status == 400
-    assert place_order(sandbox, bad_ctn).status == 400
-    assert place_order(sandbox, {"careOrderRequest": {"changeRequest": []}}).status == 400
-    no_message = {k: v for k, v in order_headers().items() if k != "X-ATT-MessageId"}
-    reply = call(sandbox, "/api/orderingMobility/v1/careOrder", care_order_body(), no_message)
-    assert reply.status == 400
+    empty = {"careOrderRequest": {"changeRequest": []}}
+    no_message = {k: v for k, v in order_headers(sandbox).items() if k != "X-ATT-MessageId"}
+    replies = [
+        place_order(sandbox, duplicate),
+        place_order(sandbox, bad_ctn),
+        place_order(sandbox, empty),
+        call(sandbox, CARE_ORDER_PATH, care_order_body(), no_message),
+    ]
+    assert [reply.status for reply in replies] == [422] * 4
+    assert [reply.violations() for reply in replies] == [
+        [("careOrderRequest.changeRequest", "unique changeRequestId")],
+        [("careOrderRequest.changeRequest[0].ctn", "pattern")],
+        [
+            ("careOrderRequest.foundationAccountNumber", "required"),
+            ("careOrderRequest.changeRequest", "minItems"),
+        ],
+        [("header X-ATT-MessageId", "required")],
+    ]
     assert sandbox.stats()["care_order"]["side_effects"] == 0
 
 
@@ -532,57 +418,77 @@ def test_milestones_are_pushed_signed_until_completed(
     sandbox: SandboxProcess, push_receiver: PushReceiver
 ) -> None:
     sandbox.set_config(notify_url=push_receiver.url, milestone_delays=[0.05, 0.05])
-    order_id = place_order(sandbox, care_order_body()).json()["orderId"]
-    bodies = wait_for(lambda: len(push_receiver.bodies()) >= 2 and push_receiver.bodies())
+    body = care_order_body(change_ids=("CR-1", "CR-2"))
+    accepted = place_order(sandbox, body, message_id="msg-push", conversation_id="conv-push")
+    assert (accepted.status, accepted.raw) == (202, b"")
+    bodies = push_receiver.wait_for(2)
     assert [(b["milestone"], b["status"], b["sequence"]) for b in bodies] == [
         ("received", "RECEIVED", 1),
         ("completed", "COMPLETED", 2),
     ]
-    assert {b["orderId"] for b in bodies} == {order_id}
+    # The 202 gave no order id: the pushes are the partner's own identifiers, and no orderId.
+    for pushed in bodies:
+        assert pushed["conversationId"] == "conv-push"
+        assert pushed["messageId"] == "msg-push"
+        assert pushed["changeRequestIds"] == ["CR-1", "CR-2"]
+        assert "orderId" not in pushed
+    assert len({b["eventId"] for b in bodies}) == 2
     assert all(push.signature_is_valid(NOTIFY_SECRET) for push in push_receiver.pushes)
     assert not push_receiver.pushes[0].signature_is_valid("another-secret")
-    status = order_status(sandbox, order_id).json()
-    assert status["status"] == "COMPLETED"
+
+
+def test_status_query_follows_an_order_the_carrier_gave_an_id_for(
+    sandbox: SandboxProcess, push_receiver: PushReceiver
+) -> None:
+    sandbox.set_config(notify_url=push_receiver.url, milestone_delays=[0.05, 0.05])
+    sandbox.set_faults({"care_order": {"answer": "with_id"}})
+    order_id = place_order(sandbox, care_order_body()).json()["orderId"]
+    assert re.fullmatch(r"ORD-[0-9A-F]{8}", order_id)
+    bodies = push_receiver.wait_for(2)
+    assert {b["orderId"] for b in bodies} == {order_id}
+    status = wait_for_status(sandbox, order_id, "COMPLETED")
     assert [m["milestone"] for m in status["milestones"]] == ["accepted", "received", "completed"]
+    assert order_status(sandbox, "ORD-00000000").status == 404
+    no_ids = {"X-ATT-ClientId": order_headers(sandbox)["X-ATT-ClientId"]}
+    refused = call(sandbox, f"{CARE_ORDER_PATH}/{order_id}", headers=no_ids, method="GET")
+    assert refused.status == 422
+    assert refused.violations() == [
+        ("header X-ATT-ConversationId", "required"),
+        ("header X-ATT-MessageId", "required"),
+    ]
+
+
+def wait_for_status(sandbox: SandboxProcess, order_id: str, status: str) -> dict:
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        view = order_status(sandbox, order_id).json()
+        if view["status"] == status:
+            return view
+        time.sleep(0.02)
+    raise AssertionError(f"{order_id} never became {status}")
 
 
 def test_an_order_with_a_fail_sku_fails_with_a_reason(
     sandbox: SandboxProcess, push_receiver: PushReceiver
 ) -> None:
     sandbox.set_config(notify_url=push_receiver.url, milestone_delays=[0.02, 0.02])
+    sandbox.set_faults({"care_order": {"answer": "with_id"}})
     order_id = place_order(sandbox, care_order_body("FAIL123")).json()["orderId"]
-    bodies = wait_for(lambda: len(push_receiver.bodies()) >= 2 and push_receiver.bodies())
+    bodies = push_receiver.wait_for(2)
     assert bodies[-1]["milestone"] == "failed"
     assert bodies[-1]["reason"] == "SKU FAIL123 is not orderable for this rate plan"
-    assert order_status(sandbox, order_id).json()["status"] == "FAILED"
+    assert wait_for_status(sandbox, order_id, "FAILED")["milestones"][-1]["reason"] == (
+        "SKU FAIL123 is not orderable for this rate plan"
+    )
 
 
 def test_a_failed_push_is_retried(sandbox: SandboxProcess, push_receiver: PushReceiver) -> None:
     push_receiver.statuses = [500]
     sandbox.set_config(notify_url=push_receiver.url, milestone_delays=[0.0, 30.0])
     place_order(sandbox, care_order_body())
-    wait_for(lambda: len(push_receiver.bodies()) >= 2)
-    first, retry = push_receiver.bodies()[:2]
+    first, retry = push_receiver.wait_for(2)
     assert first == retry
     assert first["milestone"] == "received"
-
-
-def test_cancel_stops_an_order_and_refuses_a_final_one(
-    sandbox: SandboxProcess, push_receiver: PushReceiver
-) -> None:
-    sandbox.set_config(notify_url=push_receiver.url, milestone_delays=[30.0, 30.0])
-    order_id = place_order(sandbox, care_order_body()).json()["orderId"]
-    path = f"/api/orderingMobility/v1/careOrder/{order_id}/cancel"
-    headers = {"X-ATT-ClientId": "sandbox-orders"}
-    cancelled = call(sandbox, path, headers=headers)
-    assert cancelled.status == 200
-    assert cancelled.json()["status"] == "CANCELLED"
-    assert call(sandbox, path, headers=headers).status == 409
-    pushed = wait_for(push_receiver.bodies)
-    assert [(b["milestone"], b["status"]) for b in pushed] == [("cancelled", "CANCELLED")]
-    unknown = "/api/orderingMobility/v1/careOrder/ORD-00000000/cancel"
-    assert call(sandbox, unknown, headers=headers).status == 404
-    assert order_status(sandbox, "ORD-00000000").status == 404
 
 
 # -- Customer Search -------------------------------------------------------------------------
@@ -624,6 +530,7 @@ def test_search_individuals_have_every_field_of_the_contract(sandbox: SandboxPro
 
 
 def test_search_filters_by_service_type(sandbox: SandboxProcess) -> None:
+    # No serviceType searches every service type.
     everyone = search(sandbox, pageSize=100).json()
     wireless = search(sandbox, serviceType="wireless", pageSize=100).json()
     assert 25 <= wireless["totalCount"] < everyone["totalCount"]
@@ -632,10 +539,25 @@ def test_search_filters_by_service_type(sandbox: SandboxProcess) -> None:
         assert "WIRELESS" in {account["serviceType"] for account in person["accounts"]}
 
 
+def test_search_without_a_body_field_uses_the_default_page(sandbox: SandboxProcess) -> None:
+    reply = search(sandbox)
+    assert reply.status == 200
+    assert reply.json()["pageInfo"] == {"pageSize": 10, "pageOffset": 1}
+    assert len(reply.json()["individuals"]) == 10
+
+
 def test_search_rejects_bad_paging(sandbox: SandboxProcess) -> None:
-    assert search(sandbox, pageSize=0).status == 400
-    assert search(sandbox, pageSize=101).status == 400
-    assert search(sandbox, pageOffset=0).status == 400
+    cases = [
+        ({"pageSize": 0}, ("pageSize", "minimum")),
+        ({"pageSize": 101}, ("pageSize", "maximum")),
+        ({"pageOffset": 0}, ("pageOffset", "minimum")),
+        ({"pageSize": "5"}, ("pageSize", "type integer")),
+        ({"serviceType": ""}, ("serviceType", "minLength")),
+    ]
+    for body, expected in cases:
+        reply = search(sandbox, **body)
+        assert reply.status == 422, body
+        assert reply.violations() == [expected]
 
 
 # -- Create customers (bulk) -----------------------------------------------------------------
@@ -643,8 +565,8 @@ def test_search_rejects_bad_paging(sandbox: SandboxProcess) -> None:
 
 def test_bulk_upserts_by_source_customer_id(sandbox: SandboxProcess) -> None:
     customers = [{"sourceCustomerId": f"cust-{i}", "postalCode": "78753"} for i in range(3)]
-    first = call(sandbox, "/v2/data/customers", {"customers": customers})
-    again = call(sandbox, "/v2/data/customers", {"customers": customers})
+    first = bulk(sandbox, {"customers": customers})
+    again = bulk(sandbox, {"customers": customers})
     assert first.status == again.status == 200
     assert uuid.UUID(first.json()["requestId"]).version == 4
     assert first.json()["requestId"] != again.json()["requestId"]
@@ -654,11 +576,18 @@ def test_bulk_upserts_by_source_customer_id(sandbox: SandboxProcess) -> None:
 
 def test_bulk_rejects_bad_batches(sandbox: SandboxProcess) -> None:
     too_many = [{"sourceCustomerId": f"c{i}"} for i in range(51)]
-    assert call(sandbox, "/v2/data/customers", {"customers": too_many}).status == 400
-    assert call(sandbox, "/v2/data/customers", {"customers": []}).status == 400
-    assert call(sandbox, "/v2/data/customers", {"customers": [{"postalCode": "1"}]}).status == 400
-    assert call(sandbox, "/v2/data/customers", b"not json").status == 400
-    assert sandbox.stats()["bulk_create"]["side_effects"] == 0
+    cases = [
+        ({"customers": too_many}, ("customers", "maxItems")),
+        ({"customers": []}, ("customers", "minItems")),
+        ({"customers": [{"postalCode": "1"}]}, ("customers[0].sourceCustomerId", "required")),
+        (b"not json", ("(body)", "json")),
+    ]
+    for body, expected in cases:
+        reply = bulk(sandbox, body)
+        assert reply.status == 422
+        assert reply.violations() == [expected]
+    stats = sandbox.stats()["bulk_create"]
+    assert (stats["side_effects"], stats["refused"]) == (0, len(cases))
 
 
 # -- faults ----------------------------------------------------------------------------------
@@ -695,7 +624,7 @@ def test_429_carries_retry_after(sandbox: SandboxProcess) -> None:
 
 def test_malformed_answers_200_with_broken_json(sandbox: SandboxProcess) -> None:
     sandbox.set_faults({"bulk_create": {"sequence": ["malformed"]}})
-    reply = call(sandbox, "/v2/data/customers", {"customers": [{"sourceCustomerId": "m1"}]})
+    reply = bulk(sandbox, {"customers": [{"sourceCustomerId": "m1"}]})
     assert reply.status == 200
     assert reply.headers["Content-Type"] == "application/json"
     with pytest.raises(ValueError):
@@ -707,8 +636,11 @@ def test_faults_config_round_trips_and_rejects_unknown_endpoints(sandbox: Sandbo
     answer = sandbox.set_faults({"lookup": {"error_rate": 0.5}})
     assert answer["lookup"]["error_rate"] == 0.5
     assert answer["lookup"]["sequence"] == []
+    assert answer["lookup"]["answer"] == "documented"
     with pytest.raises(RuntimeError, match="400"):
         sandbox.set_faults({"nope": {}})
+    with pytest.raises(RuntimeError, match="400"):
+        sandbox.set_faults({"lookup": {"answer": "sideways"}})
 
 
 # -- state, control, routing -----------------------------------------------------------------
@@ -724,16 +656,25 @@ def test_state_survives_a_restart(sandbox: SandboxProcess) -> None:
 def test_reset_wipes_state_and_keeps_config_unless_asked(sandbox: SandboxProcess) -> None:
     create_account(sandbox, account_body(), "tx-reset")
     sandbox.set_config(fail_skus=["SKU-X"])
+    sandbox.set_faults({"care_order": {"answer": "with_id"}})
     sandbox.reset()
     assert sandbox.stats()["totals"]["requests"] == 0
     assert lookup(sandbox, "acme", "Plano", "TX", "75075").status == 404
     assert sandbox.config()["fail_skus"] == ["SKU-X"]
+    assert place_order(sandbox, care_order_body()).raw == b""
     sandbox.reset(config=True)
     assert sandbox.config()["fail_skus"] == []
 
 
 def test_unknown_path_is_404_and_wrong_method_405(sandbox: SandboxProcess) -> None:
     assert call(sandbox, "/api/v2/nothing", {}).status == 404
-    wrong = call(sandbox, "/api/v1/customerAccountLookup", method="GET")
+    wrong = call(sandbox, LOOKUP_PATH, method="GET")
     assert wrong.status == 405
     assert wrong.json()["status"] == 405
+    # The cancel route is gone: the pages define none.
+    cancel = call(sandbox, f"{CARE_ORDER_PATH}/ORD-00000000/cancel", headers=order_headers(sandbox))
+    assert cancel.status == 404
+    assert (
+        call(sandbox, BULK_PATH, {"customers": [{"sourceCustomerId": "x"}]}, method="PUT").status
+        == 405
+    )

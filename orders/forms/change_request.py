@@ -1,0 +1,283 @@
+"""One change request of the care order form: what to do to one subscriber (CTN), and when."""
+
+from __future__ import annotations
+
+from django import forms
+
+from orders.forms.fields import (
+    BLOCK,
+    CANCEL,
+    CANCEL_SERVICE_REASONS,
+    CANCELLATION_REASONS,
+    NETWORK_BLOCK_CHOICES,
+    ON_A_DATE,
+    PIN_FIELD,
+    PIN_NOTE,
+    RESUME,
+    RESUME_REASONS,
+    SUSPEND,
+    SUSPEND_REASONS,
+    TYPE_CHOICES,
+    TYPE_ONLY_FIELDS,
+    TYPE_WORDS,
+    UNBLOCK,
+    VOICEMAIL_CHOICES,
+    WHEN_CHOICES,
+    PartForm,
+    choice_field,
+    date_field,
+    flag_field,
+    number_field,
+    phone_field,
+    text_field,
+)
+from orders.validators import (
+    as_moment,
+    normalize_change_request_id,
+    normalize_ctn,
+    normalize_iccid,
+    normalize_imei,
+    validate_pin,
+)
+from portal.upstream import order_body
+from portal.validators import collapse_spaces, digits_only, normalize_state, normalize_zip
+
+CONTACTS = ("billing", "subscriber")
+NAME_PARTS = ("first_name", "last_name")
+ADDRESS_PARTS = ("address_line1", "address_line2", "city", "state", "zip")
+ADDRESS_REQUIRED = ("address_line1", "city", "state", "zip")
+BLOCKS = {BLOCK: True, UNBLOCK: False}
+
+
+class ChangeRequestForm(PartForm):
+    """One change request: what to do to one subscriber (CTN), and when."""
+
+    type = choice_field(
+        "Type", TYPE_CHOICES, required=True, widget=forms.Select({"class": "cr-type"})
+    )
+    change_request_id = text_field(
+        "Change request id", 40, required=True, help_text="Unique within the order."
+    )
+    effective_when = choice_field("Takes effect", WHEN_CHOICES, required=True)
+    effective_on = date_field("Effective date")
+    ctn = phone_field("CTN (wireless number)", required=True)
+    suspend_reason = choice_field("Suspend reason", SUSPEND_REASONS)
+    resume_reason = choice_field("Resume reason", RESUME_REASONS)
+    cancellation_reason = choice_field("Cancellation reason", CANCELLATION_REASONS)
+    cancel_service_reason = choice_field("Cancel service reason", CANCEL_SERVICE_REASONS)
+    cancel_effective_when = choice_field("Cancel takes effect", WHEN_CHOICES)
+    cancel_effective_on = date_field("Cancel date")
+    replace_duplicate_features = flag_field("Replace duplicate features")
+    replace_conflicting_features = flag_field("Replace conflicting features")
+    voicemail = choice_field("Voicemail", VOICEMAIL_CHOICES)
+    voicemail_pin = text_field(
+        "New voicemail PIN",
+        10,
+        widget=forms.PasswordInput(
+            render_value=False, attrs={"inputmode": "numeric", "autocomplete": "new-password"}
+        ),
+        help_text="4 to 10 digits.",
+    )
+    billing_first_name = text_field("First name")
+    billing_last_name = text_field("Last name")
+    billing_attention_to = text_field("Attention to", 80)
+    billing_address_line1 = text_field("Address line 1", 120)
+    billing_address_line2 = text_field("Address line 2", 120)
+    billing_city = text_field("City", 80)
+    billing_state = text_field("State", 30)
+    billing_zip = text_field("ZIP", 10)
+    billing_address_indicator = flag_field("Address indicator")
+    billing_phone = phone_field("Phone")
+    subscriber_first_name = text_field("First name")
+    subscriber_last_name = text_field("Last name")
+    subscriber_address_line1 = text_field("Address line 1", 120)
+    subscriber_address_line2 = text_field("Address line 2", 120)
+    subscriber_city = text_field("City", 80)
+    subscriber_state = text_field("State", 30)
+    subscriber_zip = text_field("ZIP", 10)
+    subscriber_phone = phone_field("Phone")
+    imei = number_field("IMEI", 20, help_text="15 digits.")
+    iccid = number_field("ICCID (SIM)", 24, help_text="19 or 20 digits.")
+    network_block = choice_field("Network block", NETWORK_BLOCK_CHOICES)
+
+    def __init__(self, *args, pin_needs_reentry: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pin_needs_reentry = pin_needs_reentry
+        if pin_needs_reentry:
+            self.fields[PIN_FIELD].help_text = PIN_NOTE
+
+    def clean_change_request_id(self) -> str:
+        return normalize_change_request_id(self.cleaned_data["change_request_id"])
+
+    def clean_ctn(self) -> str:
+        return normalize_ctn(self.cleaned_data["ctn"])
+
+    def clean_voicemail_pin(self) -> str:
+        pin = self.cleaned_data["voicemail_pin"].strip()
+        return validate_pin(pin) if pin else ""
+
+    def clean_imei(self) -> str:
+        value = self.cleaned_data["imei"].strip()
+        return normalize_imei(value) if value else ""
+
+    def clean_iccid(self) -> str:
+        value = self.cleaned_data["iccid"].strip()
+        return normalize_iccid(value) if value else ""
+
+    def clean_billing_state(self) -> str:
+        return self._clean_state("billing_state")
+
+    def clean_billing_zip(self) -> str:
+        return self._clean_zip("billing_zip")
+
+    def clean_billing_phone(self) -> str:
+        return self._clean_phone("billing_phone")
+
+    def clean_subscriber_state(self) -> str:
+        return self._clean_state("subscriber_state")
+
+    def clean_subscriber_zip(self) -> str:
+        return self._clean_zip("subscriber_zip")
+
+    def clean_subscriber_phone(self) -> str:
+        return self._clean_phone("subscriber_phone")
+
+    def _clean_state(self, name: str) -> str:
+        value = self._clean_text(name)
+        return normalize_state(value) if value else ""
+
+    def _clean_zip(self, name: str) -> str:
+        value = self._clean_text(name)
+        return normalize_zip(value) if value else ""
+
+    def _clean_phone(self, name: str) -> str:
+        value = self._clean_text(name)
+        return digits_only(value, 10, "phone") if value else ""
+
+    def clean(self) -> dict:
+        data = super().clean()
+        for name, value in data.items():
+            if isinstance(value, str):
+                data[name] = collapse_spaces(value)
+        for prefix in CONTACTS:
+            self._check_contact(prefix, data)
+        self._check_when("effective_when", "effective_on", data)
+        self._check_type_only_fields(data)
+        self._check_voicemail(data)
+        return data
+
+    def _check_when(self, when: str, on: str, data: dict) -> None:
+        if data.get(when) == ON_A_DATE and not data.get(on) and on not in self.errors:
+            self.add_error(on, "Choose the date.")
+
+    def _check_type_only_fields(self, data: dict) -> None:
+        """A reason belongs to one type: given for another it is an error, missing too."""
+        chosen = data.get("type")
+        if not chosen:
+            return  # the type's own error says what to do first
+        for name, belongs_to in TYPE_ONLY_FIELDS.items():
+            if name in self.errors:
+                continue
+            word = TYPE_WORDS[belongs_to]
+            if data.get(name) and chosen != belongs_to:
+                self.add_error(name, f"Only for a {word}.")
+            elif not data.get(name) and chosen == belongs_to:
+                if name == "cancel_effective_when":
+                    self.add_error(name, "Choose when the cancel takes effect.")
+                else:
+                    self.add_error(name, f"Choose a reason for the {word}.")
+        if chosen == CANCEL:
+            self._check_when("cancel_effective_when", "cancel_effective_on", data)
+
+    def _check_voicemail(self, data: dict) -> None:
+        if PIN_FIELD in self.errors:
+            return
+        if data.get("voicemail") == order_body.RESET_WITH_PIN and not data.get(PIN_FIELD):
+            self.add_error(PIN_FIELD, "Type the new PIN.")
+        elif data.get(PIN_FIELD) and data.get("voicemail") != order_body.RESET_WITH_PIN:
+            self.add_error(PIN_FIELD, "Choose “Reset it with this PIN” above, or clear the PIN.")
+
+    def _check_contact(self, prefix: str, data: dict) -> None:
+        """A name is first and last; an address has line 1, city, state and ZIP, or is empty."""
+        names = [f"{prefix}_{part}" for part in NAME_PARTS]
+        address = [f"{prefix}_{part}" for part in ADDRESS_PARTS]
+        address_required = [f"{prefix}_{part}" for part in ADDRESS_REQUIRED]
+        for group, required in ((names, names), (address, address_required)):
+            given = [name for name in group if data.get(name) or name in self.errors]
+            if not given:
+                continue
+            for name in required:
+                if not data.get(name) and name not in self.errors:
+                    label = self.fields[name].label.lower()
+                    self.add_error(name, f"Add the {label} too, or clear this part.")
+
+    def _contact(self, prefix: str) -> order_body.Contact | None:
+        """The billing or subscriber contact, or None when nothing of it was filled in."""
+        data = self.cleaned_data
+        value = {name: data.get(f"{prefix}_{name}") for name in (*NAME_PARTS, *ADDRESS_PARTS)}
+        name = address = None
+        if value["first_name"]:
+            name = order_body.Name(value["first_name"], value["last_name"])
+        if value["address_line1"]:
+            address = order_body.Address(
+                line1=value["address_line1"],
+                line2=value["address_line2"],
+                city=value["city"],
+                state=value["state"],
+                zip_code=value["zip"],
+            )
+        attention_to = data.get(f"{prefix}_attention_to", "")
+        indicator = data.get(f"{prefix}_address_indicator")
+        phone = data[f"{prefix}_phone"]
+        if not (name or address or attention_to or indicator or phone):
+            return None
+        return order_body.Contact(
+            name=name,
+            attention_to=attention_to,
+            address=address,
+            address_indicator=indicator if f"{prefix}_address_indicator" in data else None,
+            phone=phone,
+        )
+
+    @staticmethod
+    def _when(choice: str, day) -> str | object:
+        """A word, or the start of the chosen day in the portal's time zone."""
+        return as_moment(day) if choice == ON_A_DATE else choice
+
+    def to_change(self, items: tuple, labels: tuple) -> order_body.Change:
+        """The change request without the PIN (see `pin`)."""
+        data = self.cleaned_data
+        chosen = data["type"]
+        device = order_body.Device(
+            imei=data["imei"],
+            iccid=data["iccid"],
+            network_block=BLOCKS.get(data["network_block"]),
+        )
+        return order_body.Change(
+            kind=chosen,
+            reference=data["change_request_id"],
+            ctn=data["ctn"],
+            when=self._when(data["effective_when"], data["effective_on"]),
+            items=items,
+            labels=labels,
+            suspend_reason=data["suspend_reason"] if chosen == SUSPEND else "",
+            resume_reason=data["resume_reason"] if chosen == RESUME else "",
+            cancellation_reason=data["cancellation_reason"] if chosen == CANCEL else "",
+            cancel_service_reason=data["cancel_service_reason"] if chosen == CANCEL else "",
+            cancel_when=(
+                self._when(data["cancel_effective_when"], data["cancel_effective_on"])
+                if chosen == CANCEL
+                else None
+            ),
+            replace_duplicate_features=data["replace_duplicate_features"],
+            replace_conflicting_features=data["replace_conflicting_features"],
+            voicemail_reset=data["voicemail"],
+            billing=self._contact("billing"),
+            subscriber=self._contact("subscriber"),
+            device=device if (device.imei or device.iccid or data["network_block"]) else None,
+        )
+
+    @property
+    def pin(self) -> str:
+        is_reset = self.cleaned_data["voicemail"] == order_body.RESET_WITH_PIN
+        return self.cleaned_data[PIN_FIELD] if is_reset else ""
