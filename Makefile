@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format bench chaos security venv chromium wrk clean
+.PHONY: run test lint format bench chaos contract security venv chromium wrk clean
 
 run: venv
 	bin/run
@@ -15,6 +15,11 @@ test: venv chromium
 # 1,000 mixed writes against a faulty carrier while workers are killed and the broker restarts.
 chaos: venv
 	$(PY) bench/chaos.py
+
+# Every flow through the portal's pages against the strict sandbox: each API's requests and
+# contract violations (it fails on any).
+contract: venv
+	$(PY) bench/contract.py
 
 # Static security checks and known vulnerabilities in the pinned dependencies.
 security: venv

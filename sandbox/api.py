@@ -287,28 +287,6 @@ def bulk_create(app: Sandbox, request: ApiRequest) -> ApiResponse:
 # -- Care Order ------------------------------------------------------------------------------
 
 
-def repeated_change_request_ids(order: dict[str, Any]) -> list[str]:
-    """The contract's one rule a schema cannot say: each changeRequestId unique in the order."""
-    seen: set[str] = set()
-    repeated = []
-    for change in order["changeRequest"]:
-        change_id = change["changeRequestId"]
-        if change_id in seen and change_id not in repeated:
-            repeated.append(change_id)
-        seen.add(change_id)
-    return repeated
-
-
-def _repeated_refusal(repeated: list[str]) -> ApiResponse:
-    violations = [
-        {"field": "careOrderRequest.changeRequest", "rule": "unique changeRequestId",
-         "message": f"changeRequestId {change_id} is repeated within the order"}
-        for change_id in repeated
-    ]  # fmt: skip
-    message = "The request breaks the contract: careOrderRequest.changeRequest"
-    return json_response(422, {"status": 422, "message": message, "violations": violations})
-
-
 def _new_order_id(conn: sqlite3.Connection, app: Sandbox) -> str:
     while True:
         candidate = "ORD-" + uuid.uuid4().hex[:8].upper()
@@ -325,9 +303,6 @@ def care_order(app: Sandbox, request: ApiRequest) -> ApiResponse:
         # Whatever the body: a known MessageId is the same message delivered again.
         return _replayed(OnceResult(stored[1], "replay"))
     order_request = request.json_object()["careOrderRequest"]
-    repeated = repeated_change_request_ids(order_request)
-    if repeated:
-        return _repeated_refusal(repeated)
     config = app.config.snapshot()
     outcome, reason = plan_outcome(order_request, config)
 

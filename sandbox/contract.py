@@ -163,7 +163,32 @@ def operations() -> dict[str, Operation]:
     return found
 
 
+def _repeated_change_requests(raw_body: bytes) -> list[Violation]:
+    """The one rule of the care order a schema cannot say: each changeRequestId unique."""
+    try:
+        changes = json.loads(raw_body)["careOrderRequest"]["changeRequest"]
+        ids = [change["changeRequestId"] for change in changes]
+    except (ValueError, KeyError, TypeError):
+        return []  # the schema has said what is wrong with this body
+    repeated = sorted({str(i) for i in ids if ids.count(i) > 1})
+    return [
+        Violation(
+            "careOrderRequest.changeRequest",
+            "unique changeRequestId",
+            f"changeRequestId {change_id} is repeated within the order",
+        )
+        for change_id in repeated
+    ]
+
+
+EXTRA_RULES = {"care_order": _repeated_change_requests}
+
+
 def check_request(endpoint: str, headers: Message, raw_body: bytes) -> list[Violation]:
     """The request's breaches of the contract; none for an endpoint the contract lacks."""
     operation = operations().get(endpoint)
-    return operation.check(headers, raw_body) if operation else []
+    if operation is None:
+        return []
+    found = operation.check(headers, raw_body)
+    extra = EXTRA_RULES.get(endpoint)
+    return found + extra(raw_body) if extra else found

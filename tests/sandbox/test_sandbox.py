@@ -260,7 +260,7 @@ def test_lookup_validates_name_address_and_trace_id(sandbox: SandboxProcess) -> 
     no_zip = {"accountName": "pecan", "address": {"city": "Houston", "state": "TX"}}
     no_trace = {k: v for k, v in headers.items() if k != "x-trace-id"}
     cases = [
-        (lookup_body("ab", "Houston", "TX", "77002"), headers, ("accountName", "minLength")),
+        (lookup_body("ab", "Houston", "TX", "77002"), headers, ("accountName", "pattern")),
         ({"accountName": "pecan"}, headers, ("address", "required")),
         (no_zip, headers, ("address.zipCode", "required")),
         (
