@@ -890,14 +890,12 @@ class Progress:
     rows_left: int
     # Good customers not in a batch yet (batches are still being made).
     customers_unbatched: int
+    # Failed for want of an answer: worth sending again. A refused batch would be refused again.
+    batches_retryable: int = 0
 
     @property
     def finished(self) -> bool:
         return self.batches_waiting == 0 and self.customers_unbatched == 0
-
-    @property
-    def retryable(self) -> int:
-        return self.batches_failed
 
 
 def progress(bulk_import: BulkImport) -> Progress:
@@ -928,6 +926,7 @@ def progress(bulk_import: BulkImport) -> Progress:
         rows_failed=number["failed"]["rows"],
         rows_left=number["waiting"]["rows"] + max(0, bulk_import.good_row_count - batched_rows),
         customers_unbatched=unbatched,
+        batches_retryable=bulk_import.batches.filter(submission__status=Status.FAILED).count(),
     )
 
 

@@ -1,7 +1,7 @@
 from django import forms
 
-from portal.validators import collapse_spaces, digits_only, normalize_state, normalize_zip
 from portal.upstream.accounts import LookupQuery, NewAccount
+from portal.validators import collapse_spaces, digits_only, normalize_state, normalize_zip
 
 COUNTRY_CHOICES = [("US", "United States")]
 

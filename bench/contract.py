@@ -18,20 +18,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sandbox.testing import SandboxProcess  # noqa: E402
+from sandbox.testing import SandboxProcess
 
 APIS = ("lookup", "account_create", "search", "bulk_create", "care_order")
-BULK_FILE = """record_type,sourceCustomerId,sourceParentCustomerId,organizationId,postalCode,country,\
-customerCreationDate,enrollmentStartDate,enrollmentEndDate,enrollmentOptInStatus,alertOptInStatus,\
-targetingIndicator,sourceAccountId,sourceCustomerIds,primarySourceCustomerId,status,type,\
-sourcePortfolioId,accountOpenDate,accountCloseDate,last4,iin,cardType,networkIdentifier,openDate,\
-closeDate
-customer,C-1,,,78753,US,,,,,,,,,,,,,,,,,,,,
-customer,C-2,C-1,50004,78753,US,2017-01-01T08:00:00Z,2023-01-01T08:00:00Z,2024-01-01T08:00:00Z,\
-ACTIVE,ALL;PROMO,TARGET,,,,,,,,,,,,,,
-account,,,,,,,,,,,,A-1,C-2;C-1,C-2,OPEN,DDA,,2018-05-12T20:30:00Z,,,,,,,
-card,C-2,,,,,,,,,,,A-1,,,OPEN,,,,,2345,123456,CREDIT,3,2023-01-01T08:00:00Z,
-"""
+BULK_HEADER = (
+    "record_type,sourceCustomerId,sourceParentCustomerId,organizationId,postalCode,country,"
+    "customerCreationDate,enrollmentStartDate,enrollmentEndDate,enrollmentOptInStatus,"
+    "alertOptInStatus,targetingIndicator,sourceAccountId,sourceCustomerIds,"
+    "primarySourceCustomerId,status,type,sourcePortfolioId,accountOpenDate,accountCloseDate,"
+    "last4,iin,cardType,networkIdentifier,openDate,closeDate"
+)
+# Empty optional cells on every record type: each must be left out, or null for close dates.
+BULK_LINES = (
+    "customer,C-1,,,78753,US" + "," * 20,
+    "customer,C-2,C-1,50004,78753,US,2017-01-01T08:00:00Z,2023-01-01T08:00:00Z,"
+    "2024-01-01T08:00:00Z,ACTIVE,ALL;PROMO,TARGET" + "," * 14,
+    "account" + "," * 12 + "A-1,C-2;C-1,C-2,OPEN,DDA,,2018-05-12T20:30:00Z" + "," * 7,
+    "card,C-2" + "," * 11 + "A-1,,,OPEN,,,,,2345,123456,CREDIT,3,2023-01-01T08:00:00Z,",
+)
+BULK_FILE = "\n".join((BULK_HEADER, *BULK_LINES)) + "\n"
 
 
 def setup_django(sandbox_url: str, database: Path) -> None:
@@ -187,7 +192,7 @@ def care_orders(client) -> None:
                 cancel_effective_on="2026-12-31",
                 effective_when="next_billing_cycle",
             )
-        ),  # fmt: skip
+        ),
         order_data(full_update(0), change_request(1, "suspend", suspend_reason="Stolen", **now)),
     ]
     for n, data in enumerate(orders):
@@ -218,16 +223,15 @@ def report(sandbox: SandboxProcess) -> int:
 
 
 def main() -> int:
-    with tempfile.TemporaryDirectory(prefix="contract-") as folder:
-        with SandboxProcess() as sandbox:
-            setup_django(sandbox.url, Path(folder) / "portal.sqlite3")
-            rep, ops = client_for("casey", "sales_rep"), client_for("otto", "ops")
-            for flow in (lookups, searches, create_account, care_orders):
-                flow(rep)
-            bulk_upload(ops)
-            if "--bodies" in sys.argv:
-                show_bodies(sandbox)
-            return report(sandbox)
+    with tempfile.TemporaryDirectory(prefix="contract-") as folder, SandboxProcess() as sandbox:
+        setup_django(sandbox.url, Path(folder) / "portal.sqlite3")
+        rep, ops = client_for("casey", "sales_rep"), client_for("otto", "ops")
+        for flow in (lookups, searches, create_account, care_orders):
+            flow(rep)
+        bulk_upload(ops)
+        if "--bodies" in sys.argv:
+            show_bodies(sandbox)
+        return report(sandbox)
 
 
 if __name__ == "__main__":

@@ -276,8 +276,24 @@ def search(app: Sandbox, request: ApiRequest) -> ApiResponse:
 # -- Create customers (bulk) -----------------------------------------------------------------
 
 
+def _denied_customers(customers: list[dict[str, Any]]) -> ApiResponse | None:
+    """Rejection trigger (not in the contract): a sourceCustomerId starting with REJECT."""
+    errors = [
+        {"field": f"customers[{index}].sourceCustomerId", "code": "DENIED",
+         "message": "is on the carrier's deny list"}
+        for index, customer in enumerate(customers)
+        if customer["sourceCustomerId"].startswith(DENY_LIST_MARKER)
+    ]  # fmt: skip
+    if not errors:
+        return None
+    return json_response(422, {"status": 422, "message": "Customers refused", "errors": errors})
+
+
 def bulk_create(app: Sandbox, request: ApiRequest) -> ApiResponse:
     customers = request.json_object()["customers"]
+    denied = _denied_customers(customers)
+    if denied is not None:
+        return denied
     request_id = str(uuid.uuid4())
     inserted, updated = app.store.upsert_customers(customers, request_id)
     effects = Effects(side_effects=inserted, updates=updated)

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0003_bulk_check_in_worker'),
+        ("accounts", "0003_bulk_check_in_worker"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='customer',
-            name='carrier_user_friendly_id',
-            field=models.CharField(blank=True, max_length=40, verbose_name='customer number'),
+            model_name="customer",
+            name="carrier_user_friendly_id",
+            field=models.CharField(blank=True, max_length=40, verbose_name="customer number"),
         ),
     ]

@@ -68,8 +68,7 @@ def parse_push(body: bytes) -> MilestonePush:
         milestone=milestone,
         conversation_id=text_field(data, "conversationId", "conversationID")[:60],
         order_id=text_field(data, "orderId", "orderID")[:60],
-        change_references=tuple(str(ref)[:60] for ref in references[:50]) or (
-            (single[:60],) if single else ()
-        ),
+        change_references=tuple(str(ref)[:60] for ref in references[:50])
+        or ((single[:60],) if single else ()),
         reason=text_field(data, "reason")[:500],
     )

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from accounts import bulk
 from accounts.models import BulkImport
-from portal.audit.models import Action, AuditRecord
+from portal.audit.models import Action, AuditRecord, Outcome
 from portal.submissions import services
 from portal.submissions.models import Status, Submission
 from portal.upstream import errors
@@ -102,14 +102,15 @@ def test_a_10000_row_file_with_37_bad_rows_sends_every_good_customer_once(
     assert all(
         account["primarySourceCustomerId"] == item["sourceCustomerId"]
         for item in body["customers"]
-        for account in item["accounts"]
+        for account in item.get("accounts", [])
     )
     assert all(
         card["sourceAccountId"] == account["sourceAccountId"]
         for item in body["customers"]
-        for account in item["accounts"]
-        for card in account["cards"]
+        for account in item.get("accounts", [])
+        for card in account.get("cards", [])
     )
+    assert all(entry["violations"] == [] for entry in sandbox.requests("bulk_create", limit=300))
 
     rows = results(ops_client, bulk_import)
     assert len(rows) == 1 + 10_000
@@ -253,13 +254,22 @@ def test_the_client_sends_the_contracts_headers_only_and_reads_the_request_id(sa
 
 
 @pytest.mark.django_db
-def test_an_answer_without_a_request_id_is_malformed(sandbox):
-    sandbox.set_faults({"bulk_create": {"sequence": ["malformed"]}})
+@pytest.mark.parametrize("answer", ["malformed", "empty", "empty_object"])
+def test_a_200_without_a_request_id_is_sent_and_never_resent(sandbox, answer):
+    """Any 2xx is the carrier's yes: the batch is sent, its unreadable answer noted."""
+    faults = {"sequence": ["malformed"]} if answer == "malformed" else {"answer": answer}
+    sandbox.set_faults({"bulk_create": faults})
 
-    with pytest.raises(errors.MalformedResponse):
-        create_customers({"customers": [{"sourceCustomerId": "C1"}]}, batch_key="k")
+    response = create_customers({"customers": [{"sourceCustomerId": "C1"}]}, batch_key="k")
+
+    assert response.status == 200 and response.result == ""
+    assert response.audit.outcome == Outcome.OK
+    assert sandbox.stats()["bulk_create"]["requests"] == 1
+    if answer != "empty":  # a body that says nothing readable is noted for ops
+        assert "could not be read" in response.audit.error
     with pytest.raises(errors.MalformedResponse):
         parse_request_id({"status": 200})
+    assert parse_request_id({"requestID": "380052b4"}) == "380052b4"  # an older name
     assert parse_request_id({"requestId": "380052b4"}) == "380052b4"
 
 
@@ -285,3 +295,31 @@ def test_the_progress_polls_while_batches_wait_and_stops_polling_with_286(ops_cl
     assert "All sent" in html and "hx-trigger" not in html
     assert '<td id="batches-sent">2</td>' in html
     assert sandbox.stats()["bulk_create"]["side_effects"] == 60
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_batch_shows_the_carriers_reason_and_is_not_offered_again(
+    ops_client, sandbox, celery_worker
+):
+    """A 4xx keeps its reason (field and rule) for the page and the results file; the same
+    batch would be refused again, so no retry is offered for it."""
+    rows = [customer("REJECT-1"), *(customer(f"C{n:03d}") for n in range(3))]
+    upload(ops_client, csv_text(*rows))
+    bulk_import = BulkImport.objects.get()
+
+    send(ops_client, bulk_import)
+    progress = settled(bulk_import)
+
+    batch = bulk_import.batches.get()
+    assert batch.submission.status == Status.REJECTED
+    assert batch.submission.attempts == 1
+    reason = "customers[0].sourceCustomerId: is on the carrier's deny list (DENIED)"
+    assert batch.submission.last_error == reason
+    assert batch.submission.last_answer["status"] == 422
+    assert "customers[0].sourceCustomerId" in batch.submission.last_answer["body"]
+    assert (progress.batches_failed, progress.batches_retryable) == (1, 0)
+    page = ops_client.get(reverse("accounts:bulk_import", args=[bulk_import.pk])).content.decode()
+    assert "Retry" not in page and "not offered again unchanged" in page
+    assert {row[4] for row in results(ops_client, bulk_import)[1:]} == {
+        f"Rejected by the carrier: {reason}"
+    }

@@ -26,8 +26,8 @@ def create_form(**overrides) -> dict:
     """A complete, valid create form for NEW_CUSTOMER."""
     data = {
         "name": NEW_CUSTOMER["account_name"],
-        "street1": NEW_CUSTOMER["street"],
-        "street2": "Suite 4",
+        "street": NEW_CUSTOMER["street"],
+        "street_line2": "Suite 4",
         "city": "Plano",
         "state": "TX",
         "post_code": "75075",
@@ -155,7 +155,7 @@ def test_matches_require_a_written_reason_that_managers_see(alice_client, carol,
     pecan = {"account_name": "pecan", "street": "", "city": "Houston", "state": "TX"}
     pecan["zip_code"] = "77002"
     look_up(alice_client, pecan)
-    form = create_form(name="pecan", street1="9 Bayou Rd", city="Houston", post_code="77002")
+    form = create_form(name="pecan", street="9 Bayou Rd", city="Houston", post_code="77002")
 
     refused = alice_client.post(CREATE, form)
     assert refused.status_code == 400
@@ -289,3 +289,51 @@ def test_a_worker_killed_mid_call_is_recovered_once(alice_client, sandbox, celer
     assert customer.submission.attempts == 2
     assert sandbox.stats()["account_create"]["side_effects"] == 1
     assert sandbox.stats()["account_create"]["replays"] == 1
+
+
+def _values(data):
+    """Every value in a JSON body, at every depth."""
+    if isinstance(data, dict):
+        for value in data.values():
+            yield from _values(value)
+    elif isinstance(data, list):
+        for value in data:
+            yield from _values(value)
+    else:
+        yield data
+
+
+def test_empty_optional_fields_are_left_out_and_the_zip4_is_written_as_the_carrier_does(
+    alice_client, sandbox
+):
+    optional_left_empty = create_form(
+        street_line2="", location_name="", duns_site_id="", mobility_sub_segment="",
+        id_position="", svid="", svid_name="", post_code="75075-1234",
+    )  # fmt: skip
+    alice_client.get(LOOKUP, {**NEW_CUSTOMER, "zip_code": "75075-1234"})
+
+    alice_client.post(CREATE, optional_left_empty)
+
+    body = Customer.objects.get().submission.payload
+    assert not {None, ""} & set(_values(body)), body
+    assert not {"street2", "locationName", "dunsSiteId", "svid", "svidName"} & set(body)
+    assert body["postCode"] == "750751234"
+    assert (body["channelInd"], body["complexProductInd"]) == ("Y", "N")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("variant", ["empty", "empty_object"])
+def test_a_2xx_without_ids_creates_it_once_and_says_so(
+    alice_client, sandbox, celery_worker, variant
+):
+    """Any 2xx is the carrier's yes: never sent again, even when its answer holds no id."""
+    sandbox.set_faults({"account_create": {"answer": variant}})
+    look_up(alice_client)
+
+    response = alice_client.post(CREATE, create_form())
+
+    customer = settle(Customer.objects.get())
+    assert customer.state == Customer.State.CREATED
+    assert customer.submission.attempts == 1
+    assert sandbox.stats()["account_create"]["requests"] == 1
+    assert "held no id" in alice_client.get(response.url).content.decode()

@@ -1,5 +1,7 @@
 """End-Customer Lookup against the sandbox carrier over real HTTP."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -97,7 +99,8 @@ def test_it_normalises_before_asking_the_carrier(alice_client, sandbox):
     sent = sandbox.requests("lookup")[-1]["body"]
     assert sent["accountName"] == "pecan growers"
     assert sent["address"]["state"] == "TX"
-    assert sent["address"]["zipCode"] == "77002-1234"
+    # ZIP+4 as the carrier's answers write it: 9 digits, no dash (the contract's choice).
+    assert sent["address"]["zipCode"] == "770021234"
 
 
 def test_its_requests_follow_the_contract(alice_client, sandbox):
@@ -227,3 +230,46 @@ def test_ops_without_a_sales_role_get_403(client, olivia, sandbox):
 
 def test_it_refuses_other_methods(alice_client):
     assert alice_client.delete(URL).status_code == 405
+
+
+def _shown_matches(html: str) -> list[str]:
+    """The rendered list of match cards (empty when there is none)."""
+    return re.findall(r'<ol class="matches">.*?</dl>\s*</li>\s*</ol>', html, re.S)
+
+
+def test_it_reads_each_readable_shape_of_the_answer(alice_client, sandbox):
+    """The docs have renamed fields between versions, and gateways add their own: the same
+    matches, with the same ids and addresses, whatever the shape."""
+    documented = _shown_matches(alice_client.get(URL, PECAN).content.decode())
+    assert documented and "Sub-account id" in documented[0]
+    for variant in ("renamed", "extra_fields"):
+        sandbox.set_faults({"lookup": {"answer": variant}})
+        assert _shown_matches(alice_client.get(URL, PECAN).content.decode()) == documented
+    assert set(AuditRecord.objects.values_list("outcome", flat=True)) == {Outcome.OK}
+
+
+@pytest.mark.parametrize("variant", ["empty", "empty_object"])
+def test_an_answer_without_matches_in_it_is_shown_as_unreadable(alice_client, sandbox, variant):
+    sandbox.set_faults({"lookup": {"answer": variant}})
+
+    response = alice_client.get(URL, PECAN)
+
+    assert response.status_code == 200
+    assert "could not read" in response.content.decode()
+    assert AuditRecord.objects.get().outcome == Outcome.MALFORMED
+
+
+def test_a_state_name_is_sent_as_its_code_and_finds_the_match(alice_client, sandbox):
+    """The page's example sends "Texas"; the carrier's data says "TX" and matches exactly."""
+    html = alice_client.get(URL, {**PECAN, "state": "Texas"}).content.decode()
+
+    assert sandbox.requests("lookup")[-1]["body"]["address"]["state"] == "TX"
+    assert "Texas Pecan Growers LLC" in html
+
+
+def test_a_blank_street_is_left_out_not_sent_empty(alice_client, sandbox):
+    alice_client.get(URL, PECAN)
+
+    sent = sandbox.requests("lookup")[-1]
+    assert "street" not in sent["body"]["address"]
+    assert sent["violations"] == []

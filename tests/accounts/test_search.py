@@ -13,7 +13,7 @@ from portal.upstream import errors
 from portal.upstream.search import SEARCH_PATH, parse_search_page
 
 URL = reverse("accounts:search")
-WIRELESS_PAGE_2 = {"serviceType": "WIRELESS", "pageSize": 10, "page": 2}
+WIRELESS_PAGE_2 = {"service": "WIRELESS", "per_page": 10, "page": 2}
 # Loopback only: a proxy in the environment must not see the tests' own carrier calls.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -52,7 +52,7 @@ def individual_url(individual_id: str) -> str:
 
 def test_it_pages_through_the_carriers_individuals(alice_client, sandbox):
     seen: list[set[str]] = []
-    url = f"{URL}?serviceType=WIRELESS&pageSize=10"
+    url = f"{URL}?service=WIRELESS&per_page=10"
     for number in (1, 2, 3):
         response = alice_client.get(url)
 
@@ -65,17 +65,17 @@ def test_it_pages_through_the_carriers_individuals(alice_client, sandbox):
         seen.append(set(ids))
         if number > 1:
             previous = pager_link(html, "prev")
-            assert previous == f"{URL}?serviceType=WIRELESS&pageSize=10&page={number - 1}"
+            assert previous == f"{URL}?service=WIRELESS&per_page=10&page={number - 1}"
         url = pager_link(html, "next")
-        assert url == f"{URL}?serviceType=WIRELESS&pageSize=10&page={number + 1}"
+        assert url == f"{URL}?service=WIRELESS&per_page=10&page={number + 1}"
 
     assert not seen[0] & seen[1] and not seen[1] & seen[2] and not seen[0] & seen[2]
     assert [request["body"]["pageOffset"] for request in sandbox.requests("search")] == [1, 2, 3]
 
 
 def test_the_first_page_has_no_previous_and_the_last_no_next(alice_client, sandbox):
-    first = alice_client.get(URL, {"serviceType": "WIRELESS"}).content.decode()
-    last = alice_client.get(URL, {"serviceType": "WIRELESS", "page": 5}).content.decode()
+    first = alice_client.get(URL, {"service": "WIRELESS"}).content.decode()
+    last = alice_client.get(URL, {"service": "WIRELESS", "page": 5}).content.decode()
 
     assert 'rel="prev"' not in first and 'rel="next"' in first
     assert 'rel="prev"' in last and 'rel="next"' not in last
@@ -107,7 +107,7 @@ def test_its_request_follows_the_contract(alice_client, sandbox):
 
 
 def test_any_service_type_is_not_sent(alice_client, sandbox):
-    alice_client.get(URL, {"serviceType": "", "pageSize": 25})
+    alice_client.get(URL, {"service": "", "per_page": 25})
 
     assert sandbox.requests("search")[-1]["body"] == {"pageSize": 25, "pageOffset": 1}
 
@@ -115,11 +115,11 @@ def test_any_service_type_is_not_sent(alice_client, sandbox):
 @pytest.mark.parametrize(
     ("query", "sent"),
     [
-        ({"serviceType": "wireless", "page": "abc"}, {"serviceType": "WIRELESS", "pageOffset": 1}),
-        ({"pageSize": "7", "page": "0"}, {"pageSize": 10, "pageOffset": 1}),
-        ({"pageSize": "1000", "page": "-3"}, {"pageSize": 10, "pageOffset": 1}),
-        ({"serviceType": "POTS", "page": "99999999999"}, {"pageOffset": 1}),
-        ({"pageSize": "50", "page": "2"}, {"pageSize": 50, "pageOffset": 2}),
+        ({"service": "wireless", "page": "abc"}, {"serviceType": "WIRELESS", "pageOffset": 1}),
+        ({"per_page": "7", "page": "0"}, {"pageSize": 10, "pageOffset": 1}),
+        ({"per_page": "1000", "page": "-3"}, {"pageSize": 10, "pageOffset": 1}),
+        ({"service": "POTS", "page": "99999999999"}, {"pageOffset": 1}),
+        ({"per_page": "50", "page": "2"}, {"pageSize": 50, "pageOffset": 2}),
     ],
 )
 def test_it_normalises_bad_input_instead_of_failing(alice_client, sandbox, query, sent):
@@ -131,12 +131,12 @@ def test_it_normalises_bad_input_instead_of_failing(alice_client, sandbox, query
 
 
 def test_the_form_shows_the_normalised_filters(alice_client, sandbox):
-    html = alice_client.get(URL, {"serviceType": "wireless", "pageSize": "7"}).content.decode()
+    html = alice_client.get(URL, {"service": "wireless", "per_page": "7"}).content.decode()
 
     assert '<option value="WIRELESS" selected>' in html
     assert '<option value="10" selected>' in html
-    assert '<label for="id_serviceType">Service type</label>' in html
-    assert '<label for="id_pageSize">Per page</label>' in html
+    assert '<label for="id_service">Service type</label>' in html
+    assert '<label for="id_per_page">Per page</label>' in html
 
 
 def test_the_page_is_accessible_and_csp_safe(alice_client, sandbox):
@@ -162,7 +162,7 @@ def test_it_answers_htmx_with_the_results_partial_only(alice_client, sandbox):
     assert "<form" not in html
     assert "Page 2 of 5" in html
     assert len(individual_ids(html)) == 10
-    assert 'hx-get="/accounts/search/?serviceType=WIRELESS&amp;pageSize=10&amp;page=3"' in html
+    assert 'hx-get="/accounts/search/?service=WIRELESS&amp;per_page=10&amp;page=3"' in html
     assert response.headers["Vary"].count("HX-Request") == 1
 
 
@@ -180,10 +180,10 @@ def test_a_back_button_restore_gets_the_whole_page(alice_client, sandbox):
 
 
 def test_a_page_past_the_end_says_so(alice_client, sandbox):
-    html = alice_client.get(URL, {"serviceType": "WIRELESS", "page": 9}).content.decode()
+    html = alice_client.get(URL, {"service": "WIRELESS", "page": 9}).content.decode()
 
     assert "Nothing on page 9: this search has 5 pages." in html
-    assert pager_link(html, "prev") == f"{URL}?serviceType=WIRELESS&pageSize=10&page=5"
+    assert pager_link(html, "prev") == f"{URL}?service=WIRELESS&per_page=10&page=5"
     assert 'rel="next"' not in html
 
 
@@ -240,7 +240,7 @@ def test_without_javascript_an_individual_gets_a_full_page(alice_client, sandbox
     assert response.status_code == 200
     assert "<html" in html
     assert f"<h1>{person['givenName']} {person['familyName']}</h1>" in html
-    assert 'href="/accounts/search/?serviceType=WIRELESS&amp;pageSize=10&amp;page=2"' in html
+    assert 'href="/accounts/search/?service=WIRELESS&amp;per_page=10&amp;page=2"' in html
     assert 'class="subscriber"' in html
     assert 'aria-current="page">Search</a>' in html
 
@@ -249,9 +249,7 @@ def test_the_results_link_each_individual_to_its_page_of_the_search(alice_client
     html = alice_client.get(URL, WIRELESS_PAGE_2).content.decode()
 
     [first_id, *_] = individual_ids(html)
-    link = (
-        f"/accounts/search/individual/{first_id}/?serviceType=WIRELESS&amp;pageSize=10&amp;page=2"
-    )
+    link = f"/accounts/search/individual/{first_id}/?service=WIRELESS&amp;per_page=10&amp;page=2"
     assert f'href="{link}" hx-get="{link}" hx-target="#accounts-1"' in html
     assert 'id="accounts-1" class="individual-accounts"' in html
 
@@ -281,9 +279,9 @@ def test_a_carrier_failure_while_expanding_is_a_message(alice_client, sandbox):
 
 
 def test_it_writes_one_audit_record_per_carrier_call(alice_client, alice, sandbox):
-    html = alice_client.get(URL, {"serviceType": "WIRELESS"}).content.decode()
+    html = alice_client.get(URL, {"service": "WIRELESS"}).content.decode()
     alice_client.get(URL, WIRELESS_PAGE_2, headers={"HX-Request": "true"})
-    alice_client.get(individual_url(individual_ids(html)[0]), {"serviceType": "WIRELESS"})
+    alice_client.get(individual_url(individual_ids(html)[0]), {"service": "WIRELESS"})
 
     records = AuditRecord.objects.order_by("id")
     assert records.count() == sandbox.stats()["search"]["requests"] == 3
@@ -306,9 +304,9 @@ def test_query_count_is_bounded_and_the_same_on_every_page(
     # Session, user and roles, then the one audit record (savepoint, the chain's lock on
     # PostgreSQL, chain head, insert, release).
     with django_assert_max_num_queries(8):
-        first = alice_client.get(URL, {"serviceType": "WIRELESS", "page": 1})
+        first = alice_client.get(URL, {"service": "WIRELESS", "page": 1})
     with django_assert_max_num_queries(8):
-        third = alice_client.get(URL, {"serviceType": "WIRELESS", "page": 3})
+        third = alice_client.get(URL, {"service": "WIRELESS", "page": 3})
     assert first.status_code == third.status_code == 200
 
 

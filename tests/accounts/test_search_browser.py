@@ -24,11 +24,11 @@ def test_a_rep_pages_a_wireless_search_and_expands_an_individual(page, live_serv
 
     page.get_by_label("Service type").select_option("WIRELESS")
     results.get_by_text("47 individuals with a WIRELESS account").wait_for()
-    page.wait_for_url(re.compile(r"serviceType=WIRELESS"))
+    page.wait_for_url(re.compile(r"service=WIRELESS"))
 
     results.get_by_role("link", name="Next →").click()
     results.locator(".pager").get_by_text("Page 2 of 5").wait_for()
-    page.wait_for_url(re.compile(r"/accounts/search/\?serviceType=WIRELESS&pageSize=10&page=2$"))
+    page.wait_for_url(re.compile(r"/accounts/search/\?service=WIRELESS&per_page=10&page=2$"))
 
     individual = results.locator("tbody.individual").nth(1)
     individual.get_by_role("link", name=re.compile(r"^Show accounts")).click()

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0006_daily_rollup'),
+        ("audit", "0006_daily_rollup"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='auditrecord',
-            name='response_headers',
+            model_name="auditrecord",
+            name="response_headers",
             field=models.JSONField(blank=True, default=dict),
         ),
     ]
