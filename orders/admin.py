@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from orders.models import CareOrder, CarrierNotification, OrderEvent
+from orders.models import CareOrder, CarrierNotification, OrderEvent, RefusedPushes
 from portal.upstream.redaction import mask_last4
 
 
@@ -65,6 +65,18 @@ class CarrierNotificationAdmin(admin.ModelAdmin):
     list_select_related = ["order"]
     search_fields = ["carrier_order_id", "event_id"]
     date_hierarchy = "received_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(RefusedPushes)
+class RefusedPushesAdmin(admin.ModelAdmin):
+    list_display = ["minute", "count", "last_remote_addr"]
+    date_hierarchy = "minute"
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -1,7 +1,7 @@
 """The care order form (orders:new, orders:edit): plain POST or htmx, nothing typed is lost."""
 
 from django.contrib import messages
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,7 +24,10 @@ from portal.roles import MANAGER, SALES_REP
 def order_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """New order, or one of the user's own drafts. Structural buttons (add/remove) re-render
     with the change; `save` keeps a draft; `submit` validates and queues the order."""
-    order = _own_draft(request, pk) if pk is not None else None
+    order = _own_order(request, pk) if pk is not None else None
+    if order is not None and not order.is_draft:
+        # Back after submitting, or a second post of a submitted draft: its order page.
+        return _redirect(request, reverse("orders:detail", args=[order.pk]))
     if request.method == "GET":
         if order is not None:
             builder = CareOrderBuilder.from_draft_data(order.draft_data)
@@ -43,11 +46,23 @@ def order_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             return _redirect(request, reverse("orders:detail", args=[earlier.pk]))
         order = earlier
     if action == "submit":
-        if not builder.is_valid():
-            return _render(request, builder, order, status=400)  # base.html: htmx swaps a 400
+        return _submit(request, builder, order)
+    if action == "save":
+        return _save(request, builder, order)
+    return _render(request, builder.apply(action), order)
+
+
+def _submit(request: HttpRequest, builder: CareOrderBuilder, order: CareOrder | None):
+    """Queue the order once, however many posts of this form race each other: the losers are
+    shown the order that won (the form token is unique per rep)."""
+    if not builder.is_valid():
+        return _render(request, builder, order, status=400)  # base.html: htmx swaps a 400
+    try:
         with transaction.atomic():
             if order is not None:
-                order = _own_draft(request, order.pk, lock=True)
+                order = _own_order(request, order.pk, lock=True)
+                if not order.is_draft:  # another post of this form submitted it meanwhile
+                    return _redirect(request, reverse("orders:detail", args=[order.pk]))
             order = submit_order(
                 user=request.user,
                 order=order,
@@ -55,30 +70,44 @@ def order_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                 pins=builder.voicemail_pins(),
                 draft_data=builder.draft_data(),
             )
-        return _redirect(request, reverse("orders:detail", args=[order.pk]))
-    if action == "save":
-        order = save_draft(
-            user=request.user, order=order, draft_data=builder.draft_data(), header=builder.header()
-        )
-        messages.success(request, "Draft saved")
-        return _redirect(request, reverse("orders:edit", args=[order.pk]))
-    return _render(request, builder.apply(action), order)
+    except IntegrityError:
+        order = _order_of_token(request, builder.form_token)
+        if order is None:
+            raise
+    return _redirect(request, reverse("orders:detail", args=[order.pk]))
 
 
-def _own_draft(request: HttpRequest, pk: int, *, lock: bool = False) -> CareOrder:
-    """Only a draft the user created themselves can be edited; anything else is a 404."""
-    drafts = CareOrder.objects.for_user(request.user).filter(
-        status=CareOrder.Status.DRAFT, created_by=request.user
-    )
-    if lock:
-        drafts = drafts.select_for_update()
-    return get_object_or_404(drafts, pk=pk)
+def _save(request: HttpRequest, builder: CareOrderBuilder, order: CareOrder | None):
+    problems = builder.draft_problems()
+    if problems:
+        return _render(request, builder, order, status=400)
+    try:
+        with transaction.atomic():
+            order = save_draft(
+                user=request.user,
+                order=order,
+                draft_data=builder.draft_data(),
+                header=builder.header(),
+                form_token=builder.form_token,
+            )
+    except IntegrityError:
+        order = _order_of_token(request, builder.form_token)
+        if order is None:
+            raise
+    messages.success(request, "Draft saved")
+    return _redirect(request, reverse("orders:edit", args=[order.pk]))
+
+
+def _own_order(request: HttpRequest, pk: int, *, lock: bool = False) -> CareOrder:
+    """Only an order the user created themselves can be edited; anything else is a 404."""
+    orders = CareOrder.objects.for_user(request.user).filter(created_by=request.user)
+    return get_object_or_404(orders.select_for_update() if lock else orders, pk=pk)
 
 
 def _order_of_token(request: HttpRequest, token: str) -> CareOrder | None:
-    return CareOrder.objects.filter(
-        created_by=request.user, draft_data__order__form_token=token
-    ).first()
+    if not token:
+        return None
+    return CareOrder.objects.filter(created_by=request.user, form_token=token).first()
 
 
 def _render(

@@ -54,6 +54,8 @@ class CareOrder(models.Model):
     change_request_count = models.PositiveSmallIntegerField(default=0)
     # The form as the rep left it (never with a PIN), to come back to a draft.
     draft_data = models.JSONField(default=dict, blank=True)
+    # One per form as first shown: however often it is posted, one order (unique per rep).
+    form_token = models.CharField(max_length=40, blank=True)
     # One conversation per order; the submission's key is the X-ATT-MessageId.
     conversation_id = models.UUIDField(default=uuid.uuid4, unique=True)
     submission = models.OneToOneField(
@@ -73,6 +75,13 @@ class CareOrder(models.Model):
         indexes = [
             models.Index(fields=["created_by", "created_at"], name="order_owner"),
             models.Index(fields=["status", "last_heard_at"], name="order_waiting"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["created_by", "form_token"],
+                condition=~models.Q(form_token=""),
+                name="order_one_per_form_token",
+            )
         ]
 
     def __str__(self) -> str:
@@ -157,9 +166,27 @@ class CarrierNotification(models.Model):
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
     detail = models.CharField(max_length=300, blank=True)
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    # For a refused push, never stored: how many were refused this minute (RefusedPushes).
+    refused_this_minute = 0
 
     class Meta:
         ordering = ["-received_at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.milestone or '?'} for {self.carrier_order_id or '?'}: {self.outcome}"
+
+
+class RefusedPushes(models.Model):
+    """Pushes refused for their signature, counted per minute: a flood of them is one row a
+    minute, not one row each, and past a limit they are answered 429 before any work."""
+
+    minute = models.DateTimeField(unique=True)
+    count = models.PositiveIntegerField(default=0)
+    last_remote_addr = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-minute"]
+        verbose_name_plural = "refused pushes"
+
+    def __str__(self) -> str:
+        return f"{self.count} refused at {self.minute:%Y-%m-%d %H:%M}"

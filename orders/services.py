@@ -8,10 +8,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
-from orders.models import CareOrder, CarrierNotification, OrderEvent
+from orders.models import CareOrder, CarrierNotification, OrderEvent, RefusedPushes
 from portal import crypto
 from portal.submissions import services as submissions
 from portal.submissions.services import create_submission
@@ -41,10 +41,12 @@ def _header_fields(order: order_body.Order) -> dict:
     }
 
 
-def save_draft(*, user, order: CareOrder | None, draft_data: dict, header: dict) -> CareOrder:
+def save_draft(
+    *, user, order: CareOrder | None, draft_data: dict, header: dict, form_token: str = ""
+) -> CareOrder:
     """Keep the form as typed (no PIN) so the rep can come back to it."""
     if order is None:
-        order = CareOrder(created_by=user)
+        order = CareOrder(created_by=user, form_token=form_token[:40])
     order.draft_data = draft_data
     order.foundation_account_number = header.get("foundation_account_number", "")[:40]
     order.account_group_id = header.get("account_group_id", "")[:40]
@@ -67,16 +69,16 @@ def submit_order(
     the PIN is never in a task argument, the submission payload or an audit body.
     """
     with transaction.atomic():
+        token = str((draft_data.get("order") or {}).get("form_token") or "")[:40]
         if order is None:
-            order = CareOrder(created_by=user)
+            order = CareOrder(created_by=user, form_token=token)
         elif not order.is_draft:
             raise ValueError("only a draft can be submitted")
         for field, value in _header_fields(request).items():
             setattr(order, field, value)
-        # Submitted: the frozen payload is the record now; of the typed form only the form's
-        # token stays, so a second click on Submit finds this order instead of queuing another.
-        token = (draft_data.get("order") or {}).get("form_token") if draft_data else None
-        order.draft_data = {"order": {"form_token": token}} if token else {}
+        # Submitted: the frozen payload is the record now, not the typed form; its token stays,
+        # so a second click on Submit finds this order instead of queuing another.
+        order.draft_data = {}
         order.encrypted_pins = {cr_id: crypto.encrypt(pin) for cr_id, pin in pins.items()}
         order.submission = create_submission(
             CARE_ORDER,
@@ -123,10 +125,10 @@ def receive_notification(body: bytes, signature: str, remote_addr: str | None):
     """
     record = CarrierNotification(remote_addr=remote_addr)
     if not pushes.signature_is_valid(signature, body):
+        # Counted, not stored one row each: anyone can send these.
         record.outcome = Outcome.REFUSED
         record.detail = "missing or bad X-Carrier-Signature" if signature else "unsigned"
-        record.save()
-        logger.warning("refused a carrier notification from %s: %s", remote_addr, record.detail)
+        record.refused_this_minute = count_refused_push(remote_addr)
         return record
     try:
         push = pushes.parse_push(body)
@@ -146,6 +148,20 @@ def receive_notification(body: bytes, signature: str, remote_addr: str | None):
                 record.event_id = push.event_id
         record.save()
     return record
+
+
+def count_refused_push(remote_addr: str | None, now=None) -> int:
+    """Count a refused push in its minute's row; the count so far this minute."""
+    minute = (now or timezone.now()).replace(second=0, microsecond=0)
+    with transaction.atomic():
+        tally, _ = RefusedPushes.objects.select_for_update().get_or_create(minute=minute)
+        tally.count = F("count") + 1
+        tally.last_remote_addr = remote_addr
+        tally.save(update_fields=["count", "last_remote_addr"])
+    tally.refresh_from_db(fields=["count"])
+    if tally.count == 1:
+        logger.warning("refusing carrier notifications without a good signature (%s)", remote_addr)
+    return tally.count
 
 
 def _order_pushed_about(push: pushes.MilestonePush) -> CareOrder | None:

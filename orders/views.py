@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
@@ -78,6 +79,10 @@ def carrier_notification(request: HttpRequest) -> JsonResponse:
         request.META.get("REMOTE_ADDR"),
     )
     if record.outcome == CarrierNotification.Outcome.REFUSED:
+        if record.refused_this_minute > settings.CARRIER_NOTIFY_REFUSED_PER_MINUTE:
+            response = JsonResponse({"error": "too many unsigned notifications"}, status=429)
+            response["Retry-After"] = "60"
+            return response
         return JsonResponse({"error": "bad signature"}, status=401)
     if record.outcome == CarrierNotification.Outcome.MALFORMED:
         return JsonResponse({"error": "malformed notification"}, status=400)

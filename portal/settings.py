@@ -231,6 +231,8 @@ CARRIER_ORDERS_TOKEN = env.str("CARRIER_ORDERS_TOKEN", default="")
 # Shared secret of the carrier's milestone pushes (HMAC-SHA256 signature).
 CARRIER_NOTIFY_SECRET = _secret("CARRIER_NOTIFY_SECRET", "sandbox-notify-secret")
 CARRIER_NOTIFY_TOLERANCE_SECONDS = env.int("CARRIER_NOTIFY_TOLERANCE_SECONDS", default=300)
+# Pushes with a bad or no signature past this many a minute are answered 429 (all are counted).
+CARRIER_NOTIFY_REFUSED_PER_MINUTE = env.int("CARRIER_NOTIFY_REFUSED_PER_MINUTE", default=60)
 # Orders that heard nothing for this long are asked about by a status query.
 # Assumptions the carrier's pages do not confirm (README, "Running against the real carrier"):
 # the status query's path, asked only for orders whose 202 gave an id ({orderId} is replaced).

@@ -44,13 +44,18 @@ def recent_requests(app: Sandbox, request: ApiRequest) -> ApiResponse:
     return json_response(200, app.recorder.recent(endpoint, limit))
 
 
+def _shown(config: dict) -> dict:
+    """The config as answered: the push secret is never sent back, only whether it is set."""
+    return {**config, "notify_secret": "[set]" if config.get("notify_secret") else None}
+
+
 def get_config(app: Sandbox, request: ApiRequest) -> ApiResponse:
-    return json_response(200, app.config.snapshot())
+    return json_response(200, _shown(app.config.snapshot()))
 
 
 def merge_config(app: Sandbox, request: ApiRequest) -> ApiResponse:
     try:
-        return json_response(200, app.config.merge(request.json_body()))
+        return json_response(200, _shown(app.config.merge(request.json_body())))
     except ConfigError as error:
         raise ApiError(400, str(error)) from None
 

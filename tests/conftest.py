@@ -265,3 +265,27 @@ def log_in(page, live_server, username: str) -> None:
     page.get_by_label("Password").fill("correct horse battery staple")
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(lambda url: "/login/" not in url)
+
+
+def log_in_client(live_server, username: str):
+    """A requests session logged in to the live server as `username`, ready to POST forms."""
+    import requests
+
+    session = requests.Session()
+    session.trust_env = False  # loopback only: no proxy from the environment
+    login = f"{live_server.url}/login/"
+    session.get(login, timeout=10)
+    session.post(
+        login,
+        data={
+            "username": username,
+            "password": "correct horse battery staple",
+            "csrfmiddlewaretoken": session.cookies["csrftoken"],
+        },
+        timeout=10,
+    )
+    assert "sessionid" in session.cookies, f"{username} could not log in"
+    # The token rotates at login: the new one goes with every POST.
+    session.get(f"{live_server.url}/", timeout=10)
+    session.headers["X-CSRFToken"] = session.cookies["csrftoken"]
+    return session

@@ -99,14 +99,18 @@ def _getlist(data: Mapping, name: str) -> list:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-def _indices(values: list, limit: int) -> list[int]:
+# However many are posted, no more are read: far past any limit the form shows an error for.
+READ_AT_MOST = 100
+
+
+def _indices(values: list) -> list[int]:
     """The posted indices, as numbers, once each, in order; anything else is ignored."""
     found: list[int] = []
-    for value in values:
+    for value in values[: READ_AT_MOST * 2]:
         text = str(value).strip()
         if text.isdecimal() and len(text) < 4 and int(text) not in found:
             found.append(int(text))
-    return found[:limit]
+    return found[:READ_AT_MOST]
 
 
 def _as_list(value) -> list:
@@ -139,15 +143,15 @@ class CareOrderBuilder:
     def _build_from_data(self, data: Mapping) -> None:
         self.order_form = OrderForm(data)
         self.change_requests = []
-        indices = _indices(_getlist(data, "cr"), MAX_CHANGE_REQUESTS) or [0]
+        indices = _indices(_getlist(data, "cr")) or [0]
         for position, i in enumerate(indices, start=1):
             prefix = f"cr-{i}"
             typed_pin = bool(str(data.get(f"{prefix}-{PIN_FIELD}", "")).strip())
             form = ChangeRequestForm(data, prefix=prefix, pin_needs_reentry=typed_pin)
             part = ChangeRequestPart(index=i, position=position, form=form)
-            for j in _indices(_getlist(data, f"{prefix}-item"), MAX_ROWS):
+            for j in _indices(_getlist(data, f"{prefix}-item")):
                 part.items.append(Row(j, ItemForm(data, prefix=f"{prefix}-item-{j}")))
-            for k in _indices(_getlist(data, f"{prefix}-label"), MAX_ROWS):
+            for k in _indices(_getlist(data, f"{prefix}-label")):
                 part.labels.append(Row(k, LabelForm(data, prefix=f"{prefix}-label-{k}")))
             self.change_requests.append(part)
 
@@ -205,10 +209,34 @@ class CareOrderBuilder:
         for part in self.change_requests:
             yield from part.forms()
 
+    def too_many(self) -> list[str]:
+        """What goes past the form's limits: never dropped silently, always said."""
+        found = []
+        if len(self.change_requests) > MAX_CHANGE_REQUESTS:
+            found.append(
+                f"This order has {len(self.change_requests)} change requests; an order holds at "
+                f"most {MAX_CHANGE_REQUESTS}. Remove some, or split them into two orders."
+            )
+        for part in self.change_requests:
+            for kind, rows in (("items", part.items), ("labels", part.labels)):
+                if len(rows) > MAX_ROWS:
+                    found.append(
+                        f"Change request {part.position} has {len(rows)} {kind}; "
+                        f"at most {MAX_ROWS}."
+                    )
+        return found
+
+    def draft_problems(self) -> list[str]:
+        """Why the form cannot be kept as a draft: the limits of a submit, without requiring
+        what is not typed yet. Each field's problem is shown at the field."""
+        fields_ok = all([form.check_as_draft() for form in self.all_forms()])  # noqa: C419
+        self._valid = fields_ok and not self.too_many()
+        return self.too_many() + ([] if fields_ok else ["Some fields are too long."])
+
     def is_valid(self) -> bool:
         if self._valid is None:
             # Every form is checked, so that every error shows at once.
-            valid = all([form.is_valid() for form in self.all_forms()])  # noqa: C419
+            valid = all([form.is_valid() for form in self.all_forms()]) and not self.too_many()  # noqa: C419
             seen: set[str] = set()
             for part in self.change_requests:
                 cr_id = part.form.cleaned_data.get("change_request_id")
@@ -229,7 +257,7 @@ class CareOrderBuilder:
         """(where, field id, message) for the summary at the top, in the form's order."""
         if not self.has_errors:
             return []
-        found = []
+        found = [("The order", "add-change-request", problem) for problem in self.too_many()]
 
         def add(form: forms.Form, where: str) -> None:
             for name, errors in form.errors.items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.forms.utils import ErrorDict
 
 from portal.upstream import order_body
 from portal.validators import collapse_spaces
@@ -125,3 +126,19 @@ class PartForm(forms.Form):
 
     def _clean_text(self, name: str) -> str:
         return collapse_spaces(self.cleaned_data.get(name, ""))
+
+    def check_as_draft(self) -> bool:
+        """A draft keeps what was typed, complete or not, within the same limits as a submit:
+        lengths and characters, shown at the field. True when within them."""
+        self._errors = ErrorDict()
+        self.cleaned_data = {}
+        for name, field in self.fields.items():
+            value = self[name].value()
+            if not isinstance(value, str) or not value:
+                continue
+            limit = getattr(field, "max_length", None)
+            if limit and len(value) > limit:
+                self.add_error(name, f"At most {limit} characters (this has {len(value)}).")
+            elif "\x00" in value:
+                self.add_error(name, "Remove the invisible control character from this field.")
+        return not self._errors
