@@ -41,7 +41,7 @@ def failed(submission, failure) -> None:
     _record_error(submission, f"Failed after {attempts}: {detail}")
 
 
-def cancelled(submission) -> None:
+def cancelled(submission, by_ops: bool) -> None:
     _record_error(submission, "Cancelled before it was sent.")
 
 

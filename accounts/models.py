@@ -64,7 +64,7 @@ class Customer(models.Model):
         return {
             SubmissionStatus.QUEUED: "Waiting to be sent",
             SubmissionStatus.IN_FLIGHT: "Sending to the carrier",
-            SubmissionStatus.RETRYING: "The carrier did not answer; trying again",
+            SubmissionStatus.RETRYING: "Waiting for the carrier",
         }.get(self.submission.status, self.submission.get_status_display())
 
     def mark_created(self, user_friendly_id: str, carrier_id: str, carrier_status: str) -> None:

@@ -37,7 +37,7 @@ def failed(submission, failure) -> None:
     submission.customer.mark_unsuccessful(Customer.State.FAILED, detail)
 
 
-def cancelled(submission) -> None:
+def cancelled(submission, by_ops: bool) -> None:
     submission.customer.mark_unsuccessful(Customer.State.CANCELLED, "Cancelled before sending.")
 
 

@@ -420,7 +420,6 @@ def make_rows(user, count: int) -> None:
                 status=Status.SUCCEEDED,
                 idempotency_key=f"page-{n}",
                 payload={},
-                max_attempts=5,
                 created_by=user,
             )
             Customer.objects.create(

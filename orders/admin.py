@@ -44,7 +44,25 @@ class CareOrderAdmin(admin.ModelAdmin):
         "last_heard_at",
         "problem",
         "masked_ctns",
+        "pins_kept",
     ]
+
+    actions = ["erase_voicemail_pins"]
+
+    @admin.action(description="Erase the voicemail PINs of the selected orders")
+    def erase_voicemail_pins(self, request, queryset):
+        """Ops' choice to drop a PIN early; a re-queue then asks for a new one or none."""
+        erased = 0
+        for order in queryset.exclude(encrypted_pins={}):
+            order.erase_pins(by=request.user)
+            self.log_change(request, order, "Voicemail PINs erased by ops")
+            erased += 1
+        self.message_user(request, f"Erased the voicemail PINs of {erased} order(s).")
+
+    @admin.display(description="Voicemail PINs")
+    def pins_kept(self, order: CareOrder) -> str:
+        """Never the PINs: only for which change requests one is still kept, encrypted."""
+        return ", ".join(sorted(order.encrypted_pins)) or "none kept"
 
     @admin.display(description="CTNs")
     def masked_ctns(self, order: CareOrder) -> str:

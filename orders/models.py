@@ -27,6 +27,9 @@ class CareOrder(models.Model):
         CANCELLED = "cancelled", "Cancelled"
 
     TERMINAL = frozenset({Status.COMPLETED, Status.REJECTED, Status.FAILED, Status.CANCELLED})
+    # Ends the carrier decided: the voicemail PIN is needed no longer. A FAILED order may be
+    # re-queued by ops, so its PIN is kept until then (or until ops erase it).
+    SETTLED_AT_CARRIER = frozenset({Status.COMPLETED, Status.REJECTED, Status.CANCELLED})
     # How far along an order is: a milestone never moves it back.
     RANK = {
         Status.DRAFT: 0,
@@ -103,8 +106,8 @@ class CareOrder(models.Model):
         self.status = status
         if note and status in (self.Status.REJECTED, self.Status.FAILED):
             self.problem = note[:500]
-        if self.is_terminal:
-            self.encrypted_pins = {}  # the PIN is needed no longer than the order is open
+        if status in self.SETTLED_AT_CARRIER:
+            self.encrypted_pins = {}  # the PIN is needed no longer than the order can be sent
         if save:
             self.save()
         OrderEvent.objects.create(
@@ -112,13 +115,30 @@ class CareOrder(models.Model):
         )
         return True
 
+    def erase_pins(self, *, by) -> None:
+        """Ops erase the PINs kept for a re-queue; the timeline says so (never the PIN)."""
+        references = ", ".join(sorted(self.encrypted_pins))
+        self.encrypted_pins = {}
+        self.save(update_fields=["encrypted_pins", "updated_at"])
+        OrderEvent.objects.create(
+            order=self,
+            from_status=self.status,
+            to_status=self.status,
+            source=OrderEvent.Source.OPS,
+            note=f"Voicemail PINs erased by {by.get_username()} ({references}).",
+        )
+
     def reopen(self, *, note: str) -> None:
         """Ops gave a failed order's submission another set of attempts."""
         previous, self.status = self.status, self.Status.QUEUED
         self.problem = ""
         self.save(update_fields=["status", "problem", "updated_at"])
         OrderEvent.objects.create(
-            order=self, from_status=previous, to_status=self.status, source="ops", note=note
+            order=self,
+            from_status=previous,
+            to_status=self.status,
+            source=OrderEvent.Source.OPS,
+            note=note[:500],
         )
 
 

@@ -1,13 +1,18 @@
 """Care orders as a kind of submission: how one is sent, what its outcome changes."""
 
+import re
+
 from orders.models import CareOrder, OrderEvent
 from orders.services import CARE_ORDER, body_with_pins
+from portal import crypto
 from portal.submissions.models import Status
 from portal.submissions.services import Handler, register
+from portal.upstream import order_body
 from portal.upstream import orders as orders_api
 from portal.upstream.http import ORDERS
 
 PORTAL = OrderEvent.Source.PORTAL
+PIN = re.compile(r"[0-9]{4,10}")
 
 
 def send(submission):
@@ -22,11 +27,38 @@ def send(submission):
     )
 
 
+def requeue_questions(submission) -> dict[str, str]:
+    """Each voicemail reset whose PIN was erased: ops give a new PIN or send it without."""
+    order = submission.care_order
+    return {
+        reference: f"Change request {reference}: its voicemail PIN was erased."
+        for reference in order_body.voicemail_resets_with_pin(submission.payload)
+        if reference not in order.encrypted_pins
+    }
+
+
+def requeue_answered(submission, answers: dict) -> None:
+    """{reference: a new PIN, or "" to send that change request without its voicemail reset}."""
+    order = submission.care_order
+    dropped = {reference for reference, pin in answers.items() if not pin}
+    for reference, pin in answers.items():
+        if pin and not PIN.fullmatch(pin):
+            raise ValueError(f"the new PIN for {reference} must have 4 to 10 digits")
+        if pin:
+            order.encrypted_pins[reference] = crypto.encrypt(pin)
+    order.save(update_fields=["encrypted_pins", "updated_at"])
+    if dropped:
+        submission.payload = order_body.without_voicemail_reset(submission.payload, dropped)
+        submission.save(update_fields=["payload", "updated_at"])
+    notes = [f"{ref}: a new PIN from ops" for ref in answers if answers[ref]]
+    notes += [f"{ref}: sent without its voicemail reset" for ref in sorted(dropped)]
+    extra = f" {'; '.join(notes)}." if notes else ""
+    order.reopen(note=f"Re-queued by ops with the same X-ATT-MessageId.{extra}")
+
+
 def progressed(submission) -> None:
     order = submission.care_order
-    if submission.status == Status.QUEUED and order.status == CareOrder.Status.FAILED:
-        order.reopen(note="Re-queued by ops with the same X-ATT-MessageId.")
-    elif submission.status == Status.IN_FLIGHT:
+    if submission.status == Status.IN_FLIGHT:
         order.advance(CareOrder.Status.SUBMITTING, source=PORTAL)
 
 
@@ -46,14 +78,17 @@ def rejected(submission, failure) -> None:
 
 
 def failed(submission, failure) -> None:
-    note = f"Failed after {submission.attempts} attempts: {failure.detail if failure else ''}"
+    reason = failure.detail if failure else "no answer"
+    note = f"No answer from the carrier by the deadline ({submission.attempts} attempts): {reason}"
     submission.care_order.advance(CareOrder.Status.FAILED, source=PORTAL, note=note)
 
 
-def cancelled(submission) -> None:
-    submission.care_order.advance(
-        CareOrder.Status.CANCELLED, source=PORTAL, note="Cancelled before it was sent."
-    )
+def cancelled(submission, by_ops: bool) -> None:
+    note = "Cancelled before it was sent."
+    if submission.attempts:
+        note = "Cancelled before another attempt; an earlier one may have reached the carrier."
+    source = OrderEvent.Source.OPS if by_ops else PORTAL
+    submission.care_order.advance(CareOrder.Status.CANCELLED, source=source, note=note)
 
 
 register(
@@ -66,5 +101,7 @@ register(
         failed=failed,
         cancelled=cancelled,
         progressed=progressed,
+        requeue_questions=requeue_questions,
+        requeue_answered=requeue_answered,
     ),
 )

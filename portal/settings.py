@@ -1,7 +1,8 @@
 """Settings for the Partner Sales Portal: one module, read from the environment.
 
 With no environment at all the portal runs on embedded defaults (SQLite, Celery's filesystem
-broker, the sandbox carrier on 127.0.0.1:8100). `.env.example` documents every variable.
+broker, the sandbox carrier on 127.0.0.1:SANDBOX_PORT, 8100). `.env.example` documents every
+variable; `bin/run` (make run) sets the ones its processes need, DEBUG off.
 """
 
 from pathlib import Path
@@ -21,7 +22,11 @@ DEBUG = env.bool("DJANGO_DEBUG", default=True)
 
 
 def _secret(name: str, dev_default: str) -> str:
-    """A secret has a default only in DEBUG; production must set it."""
+    """A secret has a default only in DEBUG; production must set it, or <name>_FILE to a file
+    holding it (bin/run keeps the secret key in var/secret-key, out of every process's env)."""
+    path = env.str(f"{name}_FILE", default="")
+    if path and name not in env:
+        return Path(path).read_text().strip()
     if DEBUG:
         return env.str(name, default=dev_default)
     return env.str(name)
@@ -168,8 +173,9 @@ CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_IDLE_SECONDS = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
 SESSION_COOKIE_AGE = SESSION_IDLE_SECONDS
 SESSION_SAVE_EVERY_REQUEST = False
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+# Production serves HTTPS; only bin/run's plain HTTP on 127.0.0.1 turns these off.
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = 0 if DEBUG else env.int("SECURE_HSTS_SECONDS", default=31536000)
@@ -206,9 +212,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 WORKER_HEARTBEAT_SECONDS = env.int("WORKER_HEARTBEAT_SECONDS", default=15)
+# Bearer token that shows /health/'s details to monitoring; empty (the default) = ops only.
+HEALTH_TOKEN = env.str("HEALTH_TOKEN", default="")
 
 # Upstream writes (portal.submissions): attempts, backoff, the in-flight lease, the sweeper.
-SUBMISSION_MAX_ATTEMPTS = env.int("SUBMISSION_MAX_ATTEMPTS", default=5)
+# A write is retried until this long after it was queued (or re-queued), not a number of times.
+SUBMISSION_RETRY_DEADLINE_SECONDS = env.float("SUBMISSION_RETRY_DEADLINE_SECONDS", default=86400.0)
 SUBMISSION_BACKOFF_BASE_SECONDS = env.float("SUBMISSION_BACKOFF_BASE_SECONDS", default=2.0)
 SUBMISSION_BACKOFF_CAP_SECONDS = env.float("SUBMISSION_BACKOFF_CAP_SECONDS", default=300.0)
 # Longer than connect + read timeout: a live attempt is never taken back.
@@ -217,7 +226,10 @@ SUBMISSION_SWEEP_SECONDS = env.float("SUBMISSION_SWEEP_SECONDS", default=15.0)
 SUBMISSION_SWEEP_GRACE_SECONDS = env.float("SUBMISSION_SWEEP_GRACE_SECONDS", default=30.0)
 
 # The carrier. Each API's path is appended to its base URL exactly as the contract writes it.
-SANDBOX_URL = env.str("SANDBOX_URL", default="http://127.0.0.1:8100")
+# SANDBOX_PORT alone moves the sandbox (bin/run starts it there) and every default URL below.
+SANDBOX_URL = env.str(
+    "SANDBOX_URL", default=f"http://127.0.0.1:{env.int('SANDBOX_PORT', default=8100)}"
+)
 CARRIER_ACCOUNTS_URL = env.str("CARRIER_ACCOUNTS_URL", default=SANDBOX_URL)
 CARRIER_ACCOUNTS_CLIENT_ID = _secret("CARRIER_ACCOUNTS_CLIENT_ID", "sandbox-client")
 CARRIER_ACCOUNTS_CLIENT_SECRET = _secret("CARRIER_ACCOUNTS_CLIENT_SECRET", "sandbox-secret")

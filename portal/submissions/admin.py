@@ -68,37 +68,66 @@ class SubmissionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Re-queue the selected failed submissions (same idempotency key)")
     def requeue_failed(self, request, queryset: QuerySet[Submission]):
+        eligible = list(queryset.filter(status=Status.FAILED))
+        questions = {
+            submission.pk: services.requeue_questions(submission) for submission in eligible
+        }
         return self._confirmed(
             request,
             queryset,
             action="requeue_failed",
             verb="Re-queue",
-            eligible=queryset.filter(status=Status.FAILED),
-            apply=services.requeue,
+            explanation="Each keeps its idempotency key, so the carrier will not act twice, and "
+            "is tried again until a new deadline.",
+            eligible=eligible,
+            questions=questions,
+            apply=lambda submission: self._requeue(request, submission, questions[submission.pk]),
         )
 
-    @admin.action(description="Cancel the selected queued submissions (not yet sent)")
+    @admin.action(description="Cancel the selected submissions not yet sent (queued or waiting)")
     def cancel_queued(self, request, queryset: QuerySet[Submission]):
         return self._confirmed(
             request,
             queryset,
             action="cancel_queued",
             verb="Cancel",
-            eligible=queryset.filter(status=Status.QUEUED),
-            apply=services.cancel,
+            explanation="A cancelled write is never sent; one in flight cannot be cancelled.",
+            eligible=list(queryset.filter(status__in=(Status.QUEUED, Status.RETRYING))),
+            questions={},
+            apply=lambda submission: services.cancel(submission, by_ops=True),
         )
 
-    def _confirmed(self, request, queryset, *, action, verb, eligible, apply):
+    @staticmethod
+    def _requeue(request, submission: Submission, questions: dict[str, str]) -> bool:
+        """Re-queue with ops' answers: for each question a new value, or "" to do without."""
+        answers = {}
+        for key in questions:
+            field = f"answer-{submission.pk}-{key}"
+            if request.POST.get(f"{field}-choice") == "without":
+                answers[key] = ""
+            elif request.POST.get(field, "").strip():
+                answers[key] = request.POST[field].strip()
+        try:
+            return services.requeue(submission, answers)
+        except ValueError as problem:
+            messages.error(request, f"Submission #{submission.pk}: {problem}")
+            return False
+
+    def _confirmed(
+        self, request, queryset, *, action, verb, explanation, eligible, questions, apply
+    ):
         """Ask first; then act, and log each change in the admin's own history (LogEntry)."""
+        selected = queryset.count()
         if request.POST.get("confirm") != "yes":
             context = {
                 **self.admin_site.each_context(request),
                 "title": f"{verb} submissions?",
                 "opts": self.model._meta,
                 "queryset": queryset,
-                "eligible": eligible,
+                "eligible": [(item, questions.get(item.pk, {})) for item in eligible],
                 "action": action,
                 "verb": verb,
+                "explanation": explanation,
                 "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             }
             return TemplateResponse(request, "admin/submissions/confirm_action.html", context)
@@ -106,7 +135,7 @@ class SubmissionAdmin(admin.ModelAdmin):
         for submission in eligible:
             if apply(submission):
                 moved += 1
-                self.log_change(request, submission, f"{verb} by ops (same idempotency key)")
+                self.log_change(request, submission, f"{verb} by ops")
         level = messages.SUCCESS if moved else messages.WARNING
-        self.message_user(request, f"{verb}: {moved} of {queryset.count()} selected.", level)
+        self.message_user(request, f"{verb}: {moved} of {selected} selected.", level)
         return None

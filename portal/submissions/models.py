@@ -22,6 +22,10 @@ TERMINAL = frozenset({Status.SUCCEEDED, Status.REJECTED, Status.FAILED, Status.C
 CLAIMABLE = (Status.QUEUED, Status.RETRYING)
 
 
+def retry_deadline():
+    return timezone.now() + timedelta(seconds=settings.SUBMISSION_RETRY_DEADLINE_SECONDS)
+
+
 class SubmissionQuerySet(OwnedQuerySet):
     def due(self, now=None) -> "SubmissionQuerySet":
         return self.filter(status__in=CLAIMABLE, next_attempt_at__lte=now or timezone.now())
@@ -38,9 +42,11 @@ class Submission(models.Model):
     # Sent on every attempt (x-transaction-id, X-ATT-MessageId, a batch's key): never changes.
     idempotency_key = models.CharField(max_length=100)
     payload = models.JSONField()
+    # Numbered for the submission's whole life: a re-queue goes on counting.
     attempts = models.PositiveSmallIntegerField(default=0)
-    max_attempts = models.PositiveSmallIntegerField()
     next_attempt_at = models.DateTimeField(default=timezone.now)
+    # Retries stop here: a write that cannot go by then fails with its last reason.
+    give_up_at = models.DateTimeField(default=retry_deadline)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     last_status = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)

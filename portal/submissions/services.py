@@ -30,6 +30,10 @@ def _nothing(*args) -> None:
     return None
 
 
+def _no_questions(submission) -> dict[str, str]:
+    return {}
+
+
 @dataclass(frozen=True)
 class Handler:
     """How one kind of submission is sent, and what its outcome does to the business object.
@@ -43,9 +47,13 @@ class Handler:
     succeeded: Callable[[Submission, Response], None] = _nothing
     rejected: Callable[[Submission, errors.UpstreamError], None] = _nothing
     failed: Callable[[Submission, errors.UpstreamError | None], None] = _nothing
-    cancelled: Callable[[Submission], None] = _nothing
+    cancelled: Callable[[Submission, bool], None] = _nothing  # (submission, by_ops)
     # Called when an attempt starts and when it ends in a retry, to mirror progress.
     progressed: Callable[[Submission], None] = _nothing
+    # What ops must answer before a re-queue ({key: question}), and applying their answers
+    # ({key: answer}) in the re-queue's transaction: e.g. a PIN erased since the last attempt.
+    requeue_questions: Callable[[Submission], dict[str, str]] = _no_questions
+    requeue_answered: Callable[[Submission, dict], None] = _nothing
 
 
 _handlers: dict[str, Handler] = {}
@@ -64,11 +72,7 @@ def create_submission(
 ) -> Submission:
     """Save a queued submission. Call inside the business object's transaction."""
     submission = Submission.objects.create(
-        kind=kind,
-        payload=payload,
-        idempotency_key=idempotency_key,
-        created_by=created_by,
-        max_attempts=settings.SUBMISSION_MAX_ATTEMPTS,
+        kind=kind, payload=payload, idempotency_key=idempotency_key, created_by=created_by
     )
     transaction.on_commit(lambda: enqueue(submission.pk))
     return submission
@@ -150,9 +154,11 @@ def _after_failure(submission: Submission, handler: Handler, failure: errors.Ups
             last_answer=_last_answer(failure),
         )
         return Status.REJECTED
-    if submission.attempts >= submission.max_attempts:
+    delay = backoff_delay(submission.attempts, failure.retry_after)
+    next_attempt_at = timezone.now() + timedelta(seconds=delay)
+    if next_attempt_at > submission.give_up_at:
         logger.error(
-            "submission %s (%s) failed after %d attempts: %s",
+            "submission %s (%s) failed: no answer by its deadline after %d attempts: %s",
             submission.pk,
             submission.kind,
             submission.attempts,
@@ -167,11 +173,10 @@ def _after_failure(submission: Submission, handler: Handler, failure: errors.Ups
             last_answer=_last_answer(failure),
         )
         return Status.FAILED
-    delay = backoff_delay(submission.attempts, failure.retry_after)
     with transaction.atomic():
         moved = _still_ours(submission).update(
             status=Status.RETRYING,
-            next_attempt_at=timezone.now() + timedelta(seconds=delay),
+            next_attempt_at=next_attempt_at,
             lease_expires_at=None,
             last_status=failure.status,
             last_error=detail,
@@ -186,12 +191,15 @@ def _after_failure(submission: Submission, handler: Handler, failure: errors.Ups
 
 
 def backoff_delay(attempts_made: int, retry_after: float | None = None) -> float:
-    """Exponential backoff with full jitter; never sooner than the carrier's Retry-After."""
+    """Capped exponential backoff with full jitter; never sooner than the carrier's Retry-After.
+
+    Full jitter spreads a backlog's retries over the whole window, so a carrier coming back
+    from an outage is not met by every write at once."""
     ceiling = min(
         settings.SUBMISSION_BACKOFF_CAP_SECONDS,
-        settings.SUBMISSION_BACKOFF_BASE_SECONDS * 2 ** (attempts_made - 1),
+        settings.SUBMISSION_BACKOFF_BASE_SECONDS * 2 ** min(attempts_made - 1, 30),
     )
-    delay = random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not cryptography
+    delay = random.uniform(0, ceiling)  # noqa: S311 - jitter, not cryptography
     if retry_after is not None:
         delay = max(delay, min(retry_after, settings.SUBMISSION_BACKOFF_CAP_SECONDS))
     return delay
@@ -265,32 +273,47 @@ def _audit_lost_attempt(submission: Submission) -> None:
     )
 
 
-def requeue(submission: Submission) -> bool:
-    """Ops: give a failed submission a fresh set of attempts, with the same idempotency key."""
+def requeue_questions(submission: Submission) -> dict[str, str]:
+    """What ops must answer before this submission can go again (e.g. an erased PIN)."""
+    return handler_for(submission.kind).requeue_questions(submission)
+
+
+def requeue(submission: Submission, answers: dict | None = None) -> bool:
+    """Ops: send a failed submission again, with the same idempotency key, until a new deadline.
+
+    Attempts go on counting, so each has its own number and audit record. A submission whose
+    handler asks questions (an erased PIN) goes only once each has its answer.
+    """
+    handler = handler_for(submission.kind)
+    answers = answers or {}
+    if set(handler.requeue_questions(submission)) - set(answers):
+        return False
     now = timezone.now()
     with transaction.atomic():
         moved = Submission.objects.filter(pk=submission.pk, status=Status.FAILED).update(
             status=Status.QUEUED,
-            attempts=0,
             next_attempt_at=now,
+            give_up_at=now + timedelta(seconds=settings.SUBMISSION_RETRY_DEADLINE_SECONDS),
             finished_at=None,
             updated_at=now,
         )
         if moved:
             submission.refresh_from_db()
-            handler_for(submission.kind).progressed(submission)
+            handler.requeue_answered(submission, answers)
+            handler.progressed(submission)
             transaction.on_commit(lambda: enqueue(submission.pk))
     return bool(moved)
 
 
-def cancel(submission: Submission) -> bool:
-    """Cancel a submission that has not been sent yet; once sent, it may have taken effect."""
+def cancel(submission: Submission, *, by_ops: bool = False) -> bool:
+    """Cancel a write not sent yet: queued, or waiting to retry. Never one in flight: it may be
+    taking effect at the carrier right now."""
     now = timezone.now()
     with transaction.atomic():
-        moved = Submission.objects.filter(pk=submission.pk, status=Status.QUEUED).update(
-            status=Status.CANCELLED, finished_at=now, updated_at=now
-        )
+        moved = Submission.objects.filter(
+            pk=submission.pk, status__in=(Status.QUEUED, Status.RETRYING)
+        ).update(status=Status.CANCELLED, finished_at=now, lease_expires_at=None, updated_at=now)
         if moved:
             submission.refresh_from_db()
-            handler_for(submission.kind).cancelled(submission)
+            handler_for(submission.kind).cancelled(submission, by_ops)
     return bool(moved)

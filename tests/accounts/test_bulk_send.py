@@ -150,8 +150,8 @@ def test_with_carrier_errors_every_batch_settles_and_a_retry_completes_it_once(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_failed_batch_is_retried_alone_with_its_key(ops_client, sandbox, celery_worker, settings):
-    # One attempt per batch, and the first request answers 500: exactly one batch fails.
-    settings.SUBMISSION_MAX_ATTEMPTS = 1
+    # No time to retry, and the first request answers 500: exactly one batch fails.
+    settings.SUBMISSION_RETRY_DEADLINE_SECONDS = 0
     rows = [customer(f"C{n:03d}") for n in range(60)]  # two batches: 50 and 10
     upload(ops_client, csv_text(*rows))
     bulk_import = BulkImport.objects.get()
