@@ -106,7 +106,11 @@ class CareOrder(models.Model):
         self.status = status
         if note and status in (self.Status.REJECTED, self.Status.FAILED):
             self.problem = note[:500]
-        if status in self.SETTLED_AT_CARRIER:
+        carrier_failed_it = status == self.Status.FAILED and source in (
+            OrderEvent.Source.CARRIER_PUSH,
+            OrderEvent.Source.CARRIER_POLL,
+        )
+        if status in self.SETTLED_AT_CARRIER or carrier_failed_it:
             self.encrypted_pins = {}  # the PIN is needed no longer than the order can be sent
         if save:
             self.save()
