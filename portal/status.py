@@ -1,4 +1,7 @@
-"""The ops system status page: the queue, the worker, the broker and each carrier API."""
+"""The ops system status page: the queue, the worker, the broker and each carrier API.
+
+The carrier is shown twice: its last hour of real calls, and what /health/ finds now.
+"""
 
 from datetime import timedelta
 
@@ -12,7 +15,7 @@ from django.views.decorators.http import require_GET
 
 from portal.audit import rollup
 from portal.audit.models import AuditRecord, Outcome
-from portal.health import check_broker, check_worker
+from portal.health import check_broker, check_carrier, check_worker
 from portal.submissions.models import CLAIMABLE, Status, Submission
 
 CARRIER_FAILURES = [Outcome.TRANSIENT, Outcome.TIMEOUT, Outcome.UNREACHABLE, Outcome.MALFORMED]
@@ -62,6 +65,7 @@ def system_status(request: HttpRequest) -> HttpResponse:
         "worker": check_worker(),
         "broker": check_broker(),
         "upstreams": upstream_last_hour(now),
+        "carrier": check_carrier(now),
         "rollup_backlog": rollup.backlog(),
         "now": now,
     }

@@ -5,7 +5,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from portal import roles
-from portal.health import health_report
+from portal.health import LIVENESS, health_report, may_see_details
 
 
 @require_GET
@@ -23,5 +23,8 @@ def home(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def health(request: HttpRequest) -> JsonResponse:
+    """Liveness for anyone; what each check found only for ops or the HEALTH_TOKEN bearer."""
+    if not may_see_details(request):
+        return JsonResponse(LIVENESS)
     report = health_report()
     return JsonResponse(report, status=200 if report["ok"] else 503)
