@@ -28,9 +28,13 @@ def queue_summary(now) -> dict:
         Q(status=Status.IN_FLIGHT, lease_expires_at__lt=now)
         | Q(status__in=CLAIMABLE, next_attempt_at__lt=now - timedelta(minutes=5))
     )
+    backlog = Submission.objects.filter(status__in=(*CLAIMABLE, Status.IN_FLIGHT))
     return {
         "counts": [(label, counts.get(value, 0), value) for value, label in Status.choices],
         "oldest_waiting": waiting.aggregate(oldest=Min("created_at"))["oldest"],
+        # The writes waiting on the carrier, and the one that has waited longest.
+        "backlog": backlog.count(),
+        "oldest_write": backlog.order_by("created_at").first(),
         "stuck": stuck.select_related("created_by").order_by("created_at")[:20],
         "stuck_count": stuck.count(),
     }

@@ -3,6 +3,7 @@
 
 import dataclasses
 import json
+import re
 from datetime import timedelta
 
 from django.urls import reverse
@@ -216,3 +217,18 @@ def test_a_replaced_order_is_not_the_example(alice):
     assert order_body.voicemail_resets_with_pin(order_body.care_order_body(EXAMPLE_ORDER)) == [
         REFERENCE
     ]
+
+
+def test_ops_see_the_backlog_and_the_oldest_waiting_write(alice, olivia, client, sandbox):
+    sandbox.set_faults({"care_order": {"sequence": ["503", "503"]}})
+    first, second = place(alice, pins={}), place(alice, pins={})
+    attempt(first)
+    attempt(second)
+    client.force_login(olivia)
+
+    page = client.get(reverse("system_status")).content.decode()
+
+    assert re.search(r"Waiting on the carrier</th><td>2</td>", page)
+    oldest = reverse("admin:submissions_submission_change", args=[first.submission_id])
+    assert f'<a href="{oldest}">#{first.submission_id}</a> care_order' in page
+    assert "HTTP 503" in page
