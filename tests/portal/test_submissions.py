@@ -1,17 +1,32 @@
-"""Unit tests of the submission mechanism; the carrier is faked at the portal.upstream boundary."""
+"""Unit tests of the submission mechanism. The carrier is faked at the portal.upstream boundary:
+a handler that scripts outcomes, a scripted wire under the real upstream senders, or the sandbox.
+"""
 
+import dataclasses
+import io
+import json
+import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
+import requests
 from django.utils import timezone
+from requests.structures import CaseInsensitiveDict
 
-from portal.audit.models import AuditRecord
+from portal.audit.models import AuditRecord, Outcome
 from portal.submissions import services
 from portal.submissions.models import Status, Submission
-from portal.upstream import errors
+from portal.upstream import accounts as accounts_api
+from portal.upstream import bulk as bulk_api
+from portal.upstream import errors, http, order_body
+from portal.upstream import orders as orders_api
+from tests.orders.conftest import EXAMPLE_ORDER
 
 KIND = "test_write"
+# The API a fake write names in the audit record of an attempt whose worker died.
+TEST_API = http.Api("test", "CARRIER_ORDERS_URL")
 
 
 class FakeCarrier:
@@ -21,6 +36,9 @@ class FakeCarrier:
         self.script: list = []
         self.sent: list[tuple[str, int]] = []
         self.outcomes: list[str] = []
+        # What a re-queue must have answered first, and the answers it was given.
+        self.questions: dict[str, str] = {}
+        self.answers: list[dict] = []
 
     def send(self, submission):
         self.sent.append((submission.idempotency_key, submission.attempts))
@@ -32,16 +50,21 @@ class FakeCarrier:
     def handler(self) -> services.Handler:
         return services.Handler(
             send=self.send,
+            api=TEST_API,
             succeeded=lambda s, r: self.outcomes.append("succeeded"),
             rejected=lambda s, f: self.outcomes.append("rejected"),
             failed=lambda s, f: self.outcomes.append("failed"),
-            cancelled=lambda s: self.outcomes.append("cancelled"),
+            cancelled=lambda s, by_ops: self.outcomes.append(
+                "cancelled by ops" if by_ops else "cancelled"
+            ),
+            requeue_questions=lambda s: dict(self.questions),
+            requeue_answered=lambda s, answers: self.answers.append(answers),
         )
 
 
 @pytest.fixture
 def carrier(settings):
-    settings.SUBMISSION_MAX_ATTEMPTS = 3
+    settings.SUBMISSION_RETRY_DEADLINE_SECONDS = 24 * 3600
     fake = FakeCarrier()
     services.register(KIND, fake.handler())
     return fake
@@ -64,6 +87,19 @@ def submission(db, carrier, enqueued, django_capture_on_commit_callbacks):
 
 def make_due(submission: Submission) -> None:
     Submission.objects.filter(pk=submission.pk).update(next_attempt_at=timezone.now())
+
+
+def pass_the_deadline(submission: Submission) -> None:
+    Submission.objects.filter(pk=submission.pk).update(give_up_at=timezone.now())
+
+
+def fail_for_good(submission: Submission, carrier: FakeCarrier) -> None:
+    """One transient failure past the submission's deadline: it fails."""
+    pass_the_deadline(submission)
+    make_due(submission)
+    carrier.script = [errors.TransientError("HTTP 503: down", status=503)]
+    assert services.process(submission.pk) == Status.FAILED
+    submission.refresh_from_db()
 
 
 def test_it_is_enqueued_only_after_commit(
@@ -105,32 +141,55 @@ def test_a_4xx_is_rejected_without_retry(submission, carrier):
         "bad zip",
         400,
     )
+    assert submission.last_answer == {"status": 400, "headers": {}, "body": ""}
     assert carrier.outcomes == ["rejected"]
+    assert len(carrier.sent) == 1
 
 
-def test_transient_errors_retry_with_the_same_key_then_fail(
+def test_transient_errors_retry_with_the_same_key_until_the_deadline_then_fail(
     submission, carrier, enqueued, django_capture_on_commit_callbacks
 ):
-    carrier.script = [errors.TransientError("503", status=503) for _ in range(3)]
+    carrier.script = [errors.TransientError("503", status=503) for _ in range(8)]
 
-    for _ in range(3):
+    # Before its deadline a write is retried however many attempts it takes, not a count.
+    for _ in range(7):
         make_due(submission)
         with django_capture_on_commit_callbacks(execute=True):
-            services.process(submission.pk)
+            assert services.process(submission.pk) == Status.RETRYING
+    pass_the_deadline(submission)
+    make_due(submission)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.process(submission.pk) == Status.FAILED
 
     submission.refresh_from_db()
-    assert submission.status == Status.FAILED
-    assert [key for key, _ in carrier.sent] == ["key-1"] * 3
-    assert [attempt for _, attempt in carrier.sent] == [1, 2, 3]
+    assert (submission.status, submission.last_status, submission.last_error) == (
+        Status.FAILED,
+        503,
+        "503",
+    )
+    assert [key for key, _ in carrier.sent] == ["key-1"] * 8
+    assert [attempt for _, attempt in carrier.sent] == list(range(1, 9))
     assert carrier.outcomes == ["failed"]
-    # Each retry was enqueued with a delay.
-    assert [countdown is not None and countdown > 0 for _, countdown in enqueued[1:]] == [
-        True,
-        True,
-    ]
+    # Each retry was enqueued with a delay; the last failure was not enqueued again.
+    assert len(enqueued) == 1 + 7
+    assert all(countdown is not None and countdown > 0 for _, countdown in enqueued[1:])
 
 
-def test_a_retry_waits_for_its_time(submission, carrier):
+def test_a_retry_after_past_the_deadline_fails_now(submission, carrier, settings):
+    Submission.objects.filter(pk=submission.pk).update(
+        give_up_at=timezone.now() + timedelta(seconds=30)
+    )
+    carrier.script = [errors.TransientError("HTTP 429: slow down", status=429, retry_after=120)]
+
+    assert services.process(submission.pk) == Status.FAILED
+
+    submission.refresh_from_db()
+    assert (submission.attempts, submission.last_error) == (1, "HTTP 429: slow down")
+    assert carrier.outcomes == ["failed"]
+
+
+def test_a_retry_waits_for_its_time(submission, carrier, monkeypatch):
+    monkeypatch.setattr(services.random, "uniform", lambda low, high: high)
     carrier.script = [errors.UpstreamTimeout("slow")]
     assert services.process(submission.pk) == Status.RETRYING
 
@@ -141,18 +200,26 @@ def test_a_retry_waits_for_its_time(submission, carrier):
     assert submission.next_attempt_at > timezone.now()
 
 
-def test_backoff_grows_and_honours_retry_after(settings):
+def test_backoff_grows_with_full_jitter_and_honours_retry_after(settings, monkeypatch):
     settings.SUBMISSION_BACKOFF_BASE_SECONDS = 2
     settings.SUBMISSION_BACKOFF_CAP_SECONDS = 300
+    assert 0 <= services.backoff_delay(1) <= 2
+    assert 0 <= services.backoff_delay(4) <= 16
 
-    assert 1 <= services.backoff_delay(1) <= 2
-    assert 8 <= services.backoff_delay(4) <= 16
-    assert services.backoff_delay(20) <= 300
+    windows = []
+    monkeypatch.setattr(
+        services.random, "uniform", lambda low, high: windows.append((low, high)) or high
+    )
+    # The window's top doubles per attempt up to the cap, for any number of attempts.
+    attempts = (1, 2, 4, 8, 9, 20, 10_000)
+    assert [services.backoff_delay(n) for n in attempts] == [2, 4, 16, 256, 300, 300, 300]
+    # Full jitter: anywhere from now to the top of the window.
+    assert {low for low, _ in windows} == {0}
     assert services.backoff_delay(1, retry_after=30) == 30
     assert services.backoff_delay(1, retry_after=10_000) == 300
 
 
-def test_the_sweeper_reclaims_an_expired_lease(submission, carrier, enqueued):
+def test_the_sweeper_reclaims_an_expired_lease(submission, carrier, enqueued, settings):
     services.claim(submission.pk)
     Submission.objects.filter(pk=submission.pk).update(
         lease_expires_at=timezone.now() - timedelta(seconds=1)
@@ -166,6 +233,8 @@ def test_the_sweeper_reclaims_an_expired_lease(submission, carrier, enqueued):
     # The lost attempt may have reached the carrier: it has its audit record.
     lost = AuditRecord.objects.get()
     assert (lost.outcome, lost.attempt, lost.idempotency_key) == ("lost", 1, "key-1")
+    # It names the API the handler calls.
+    assert (lost.api, lost.url) == ("test", settings.CARRIER_ORDERS_URL.rstrip("/"))
     assert enqueued == [(submission.pk, None)]
     assert services.process(submission.pk) == Status.SUCCEEDED
 
@@ -198,22 +267,46 @@ def test_a_late_worker_cannot_overwrite_a_reclaimed_row(submission, carrier):
     assert carrier.outcomes == ["succeeded"]
 
 
-def test_ops_requeue_keeps_the_key_and_resets_attempts(submission, carrier, enqueued):
-    carrier.script = [errors.TransientError("x")] * 3
-    for _ in range(3):
-        make_due(submission)
-        services.process(submission.pk)
-    submission.refresh_from_db()
-    assert submission.status == Status.FAILED
+def test_ops_requeue_keeps_the_key_and_goes_on_counting(submission, carrier, enqueued, settings):
+    carrier.script = [errors.TransientError("x")]
+    assert services.process(submission.pk) == Status.RETRYING
+    fail_for_good(submission, carrier)
+    assert submission.attempts == 2
 
     assert services.requeue(submission) is True
+
+    submission.refresh_from_db()
+    assert submission.status == Status.QUEUED and submission.finished_at is None
+    # A new deadline, from now.
+    deadline = timezone.now() + timedelta(seconds=settings.SUBMISSION_RETRY_DEADLINE_SECONDS)
+    assert deadline - timedelta(minutes=1) < submission.give_up_at <= deadline
     assert services.process(submission.pk) == Status.SUCCEEDED
     submission.refresh_from_db()
     assert submission.idempotency_key == "key-1"
-    assert submission.attempts == 1
+    # Each attempt keeps its own number (and its own audit record).
+    assert submission.attempts == 3
+    assert carrier.sent == [("key-1", 1), ("key-1", 2), ("key-1", 3)]
+    assert carrier.answers == [{}]
+    assert services.requeue(submission) is False  # only a failed one
 
 
-def test_only_an_unsent_submission_can_be_cancelled(submission, carrier):
+def test_a_requeue_waits_for_the_answers_its_handler_asks_for(submission, carrier, enqueued):
+    fail_for_good(submission, carrier)
+    carrier.questions = {"CR-1": "Change request CR-1: its voicemail PIN was erased."}
+
+    assert services.requeue_questions(submission) == carrier.questions
+    assert services.requeue(submission) is False
+    assert services.requeue(submission, {"other": "1234"}) is False
+    submission.refresh_from_db()
+    assert submission.status == Status.FAILED and carrier.answers == []
+
+    assert services.requeue(submission, {"CR-1": ""}) is True
+    submission.refresh_from_db()
+    assert submission.status == Status.QUEUED
+    assert carrier.answers == [{"CR-1": ""}]
+
+
+def test_only_a_write_waiting_to_be_sent_can_be_cancelled(submission, carrier):
     assert services.cancel(submission) is True
     submission.refresh_from_db()
     assert submission.status == Status.CANCELLED
@@ -221,10 +314,24 @@ def test_only_an_unsent_submission_can_be_cancelled(submission, carrier):
     assert services.process(submission.pk) is None
     assert carrier.sent == []
 
-    sent = services.create_submission(KIND, payload={}, idempotency_key="key-2")
+    # Waiting to retry: ops may cancel it; it is never sent again.
+    waiting = services.create_submission(KIND, payload={}, idempotency_key="key-2")
     carrier.script = [errors.TransientError("x")]
-    services.process(sent.pk)
-    assert services.cancel(sent) is False  # it may already have taken effect upstream
+    assert services.process(waiting.pk) == Status.RETRYING
+    assert services.cancel(waiting, by_ops=True) is True
+    make_due(waiting)
+    assert services.process(waiting.pk) is None
+    assert carrier.outcomes == ["cancelled", "cancelled by ops"]
+
+    # In flight (it may be taking effect right now) or finished: never.
+    in_flight = services.create_submission(KIND, payload={}, idempotency_key="key-3")
+    services.claim(in_flight.pk)
+    assert services.cancel(in_flight) is False
+    done = services.create_submission(KIND, payload={}, idempotency_key="key-4")
+    assert services.process(done.pk) == Status.SUCCEEDED
+    assert services.cancel(done) is False
+    assert Submission.objects.get(pk=in_flight.pk).status == Status.IN_FLIGHT
+    assert carrier.outcomes == ["cancelled", "cancelled by ops", "succeeded"]
 
 
 def test_a_bug_in_a_handler_retries_instead_of_stranding_the_row(submission, carrier):
@@ -254,6 +361,7 @@ def test_admin_actions_ask_first_then_act_and_log(client, olivia, submission, ca
     assert "Cancel: 1 of 1 selected" in client.get(url).content.decode()
     entry = LogEntry.objects.get(object_id=str(submission.pk))
     assert entry.user == olivia and "Cancel by ops" in entry.get_change_message()
+    assert carrier.outcomes == ["cancelled by ops"]
     assert not AuditRecord.objects.exists()  # nothing reached the carrier
 
 
@@ -270,3 +378,305 @@ def test_the_system_status_page_shows_the_queue(client, olivia, alice, submissio
     assert f"/admin/submissions/submission/{submission.pk}/change/" in page
     client.force_login(alice)
     assert client.get("/admin/status/").status_code == 302  # not staff: to the admin login
+
+
+# -- The real writes: the upstream layer's own senders, each 2xx taken whatever its body ---------
+
+NEW_ACCOUNT = accounts_api.NewAccount(
+    name="Unreadable Widgets",
+    street="1 Main St",
+    city="Plano",
+    state="TX",
+    zip_code="75075",
+    country="US",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Write:
+    """One of the carrier's writes, as the portal sends it: its API, a valid body, its sender."""
+
+    api: http.Api
+    payload: Callable[[], dict]
+    send: Callable[[Submission], http.Response]
+
+
+def _create_account(submission: Submission) -> http.Response:
+    return accounts_api.create_customer_account(
+        submission.payload, transaction_id=submission.idempotency_key, attempt=submission.attempts
+    )
+
+
+def _place_care_order(submission: Submission) -> http.Response:
+    return orders_api.submit_care_order(
+        submission.payload,
+        conversation_id=f"conversation-{submission.pk}",
+        message_id=submission.idempotency_key,
+        attempt=submission.attempts,
+    )
+
+
+def _send_batch(submission: Submission) -> http.Response:
+    return bulk_api.create_customers(
+        submission.payload, batch_key=submission.idempotency_key, attempt=submission.attempts
+    )
+
+
+# Keyed by the sandbox's endpoint names.
+WRITES = {
+    "account_create": Write(
+        http.ACCOUNTS, lambda: accounts_api.account_body(NEW_ACCOUNT), _create_account
+    ),
+    "care_order": Write(
+        http.ORDERS, lambda: order_body.care_order_body(EXAMPLE_ORDER), _place_care_order
+    ),
+    "bulk_create": Write(
+        http.BULK,
+        lambda: bulk_api.batch_body(
+            [{"sourceCustomerId": "UNREADABLE-1", "country": "US"}], [], []
+        ),
+        _send_batch,
+    ),
+}
+
+
+class Writes:
+    """The three writes registered as kinds of their own; what each outcome was given."""
+
+    def __init__(self):
+        self.outcomes: list[str] = []
+        self.successes: list[http.Response] = []
+        for endpoint, write in WRITES.items():
+            services.register(
+                self.kind(endpoint),
+                services.Handler(
+                    send=write.send,
+                    api=write.api,
+                    succeeded=self._succeeded,
+                    rejected=lambda s, f: self.outcomes.append("rejected"),
+                    failed=lambda s, f: self.outcomes.append("failed"),
+                ),
+            )
+
+    @staticmethod
+    def kind(endpoint: str) -> str:
+        return f"test_{endpoint}"
+
+    def _succeeded(self, submission, response) -> None:
+        self.outcomes.append("succeeded")
+        self.successes.append(response)
+
+    def create(self, endpoint: str, payload: dict | None = None) -> Submission:
+        return services.create_submission(
+            self.kind(endpoint),
+            payload=payload if payload is not None else WRITES[endpoint].payload(),
+            idempotency_key=str(uuid.uuid4()),
+        )
+
+
+@pytest.fixture
+def writes(db, enqueued):
+    return Writes()
+
+
+class ScriptedWire(requests.adapters.BaseAdapter):
+    """The network under portal.upstream.http: each request gets the next scripted answer
+    (status, headers, body), the last one again once the script runs out."""
+
+    def __init__(self):
+        super().__init__()
+        self.script: list[tuple[int, dict[str, str], bytes]] = [(200, {}, b"")]
+        self.sent: list[requests.PreparedRequest] = []
+
+    def send(self, request, **kwargs):
+        self.sent.append(request)
+        status, headers, body = self.script.pop(0) if len(self.script) > 1 else self.script[0]
+        response = requests.Response()
+        response.status_code = status
+        response.headers = CaseInsensitiveDict(headers)
+        response.raw = io.BytesIO(body)
+        response.encoding = "utf-8"
+        response.url = request.url
+        response.request = request
+        return response
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def wire(monkeypatch):
+    """Every upstream call goes through a real requests session to the scripted wire."""
+    adapter = ScriptedWire()
+    session = requests.Session()
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    monkeypatch.setattr(http, "session_for", lambda api: session)
+    return adapter
+
+
+def assert_never_sent_again(submission: Submission) -> None:
+    """Not by another message, the sweeper or ops: a success is final."""
+    Submission.objects.filter(pk=submission.pk).update(next_attempt_at=timezone.now())
+    assert services.process(submission.pk) is None
+    assert services.sweep() == {"reclaimed": 0, "enqueued": 0}
+    assert services.requeue(submission) is False
+    submission.refresh_from_db()
+    assert (submission.status, submission.attempts) == (Status.SUCCEEDED, 1)
+
+
+# (endpoint, the sandbox's faults for it, whether the portal could read nothing from the body)
+UNREADABLE_ANSWERS = [
+    pytest.param("account_create", {"answer": "empty"}, False, id="account: no body"),
+    pytest.param("account_create", {"answer": "empty_object"}, True, id="account: {}"),
+    pytest.param("account_create", {"sequence": ["malformed"]}, True, id="account: cut JSON"),
+    pytest.param("care_order", {"answer": "documented"}, False, id="care order: no body"),
+    pytest.param("care_order", {"answer": "empty_object"}, False, id="care order: {}"),
+    pytest.param(
+        "care_order", {"answer": "with_id", "sequence": ["malformed"]}, True, id="care order: cut"
+    ),
+    pytest.param("bulk_create", {"answer": "empty"}, False, id="bulk: no body"),
+    pytest.param("bulk_create", {"answer": "empty_object"}, True, id="bulk: {}"),
+    pytest.param("bulk_create", {"sequence": ["malformed"]}, True, id="bulk: cut JSON"),
+]
+
+
+@pytest.mark.parametrize(("endpoint", "faults", "unreadable"), UNREADABLE_ANSWERS)
+def test_it_takes_a_2xx_it_cannot_read_as_done_and_never_sends_it_again(
+    sandbox, writes, endpoint, faults, unreadable
+):
+    sandbox.set_faults({endpoint: faults})
+    submission = writes.create(endpoint)
+
+    assert services.process(submission.pk) == Status.SUCCEEDED
+
+    submission.refresh_from_db()
+    assert (submission.status, submission.attempts) == (Status.SUCCEEDED, 1)
+    assert (submission.last_error, submission.last_answer) == ("", None)
+    assert writes.outcomes == ["succeeded"]
+    [response] = writes.successes
+    assert bool(response.unreadable) is unreadable, response.unreadable
+    [record] = AuditRecord.objects.all()
+    assert (record.outcome, record.attempt, record.response_status) == (
+        Outcome.OK,
+        1,
+        submission.last_status,
+    )
+    if unreadable:
+        note = f"accepted (HTTP {record.response_status}); its answer could not be read: "
+        assert record.error == note + response.unreadable
+    else:
+        assert record.error == ""
+    assert_never_sent_again(submission)
+    stats = sandbox.stats()[endpoint]
+    assert (stats["requests"], stats["side_effects"]) == (1, 1)
+
+
+@pytest.mark.parametrize("endpoint", WRITES)
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        pytest.param(204, b"", id="204, no body"),
+        pytest.param(200, b"{}", id="200, {}"),
+        pytest.param(201, b'{"status": 20', id="201, broken JSON"),
+        pytest.param(202, b"<html>Accepted</html>", id="202, HTML"),
+    ],
+)
+def test_it_takes_any_2xx_of_a_write_as_done_whatever_its_body(
+    wire, writes, endpoint, status, body
+):
+    wire.script = [(status, {"Content-Type": "application/json"}, body)]
+    submission = writes.create(endpoint)
+
+    assert services.process(submission.pk) == Status.SUCCEEDED
+
+    submission.refresh_from_db()
+    assert (submission.last_status, submission.last_error) == (status, "")
+    assert writes.outcomes == ["succeeded"]
+    assert AuditRecord.objects.get().outcome == Outcome.OK
+    assert_never_sent_again(submission)
+    assert len(wire.sent) == 1
+
+
+def test_it_keeps_the_carriers_reason_for_a_4xx(sandbox, writes):
+    payload = accounts_api.account_body(dataclasses.replace(NEW_ACCOUNT, phone_number="12"))
+    submission = writes.create("account_create", payload)
+
+    assert services.process(submission.pk) == Status.REJECTED
+
+    submission.refresh_from_db()
+    assert (submission.status, submission.attempts, submission.last_status) == (
+        Status.REJECTED,
+        1,
+        422,
+    )
+    answer = submission.last_answer
+    assert answer["status"] == 422
+    # The sandbox's own answer: the message, then each breach by field and rule.
+    [violation] = json.loads(answer["body"])["violations"]
+    assert (violation["field"], violation["rule"]) == ("phoneNumber", "pattern")
+    # The reason names the field and the rule, not the message that only lists the fields.
+    assert submission.last_error == f"phoneNumber: {violation['message']} (pattern)"
+    assert "'12'" in submission.last_error
+    # Only the headers that explain an answer are kept.
+    assert {name.lower(): value for name, value in answer["headers"].items()} == {
+        "content-type": "application/json"
+    }
+    [record] = AuditRecord.objects.all()
+    assert (record.outcome, record.response_status) == (Outcome.REJECTED, 422)
+    assert record.response_headers == answer["headers"]
+    assert record.response_body == answer["body"]
+    assert writes.outcomes == ["rejected"]
+    stats = sandbox.stats()["account_create"]
+    assert (stats["requests"], stats["side_effects"]) == (1, 0)
+
+
+@pytest.mark.parametrize("endpoint", WRITES)
+def test_it_says_the_carrier_gave_no_reason_for_a_4xx_without_a_body(wire, writes, endpoint):
+    wire.script = [(422, {"X-Request-Id": "req-17", "Server": "gateway", "Date": "today"}, b"")]
+    submission = writes.create(endpoint)
+
+    assert services.process(submission.pk) == Status.REJECTED
+
+    submission.refresh_from_db()
+    assert submission.last_error == "the carrier refused the request (HTTP 422) and gave no reason"
+    assert submission.last_answer == {
+        "status": 422,
+        "headers": {"X-Request-Id": "req-17"},
+        "body": "",
+    }
+    assert AuditRecord.objects.get().response_headers == {"X-Request-Id": "req-17"}
+    assert writes.outcomes == ["rejected"]
+    assert len(wire.sent) == 1
+
+
+def test_it_keeps_a_retried_answer_until_a_success_clears_it(wire, writes, settings):
+    settings.SUBMISSION_BACKOFF_CAP_SECONDS = 300
+    wire.script = [
+        (503, {"Retry-After": "7", "Content-Type": "text/plain"}, b"Service Unavailable\nretry"),
+        (200, {"Content-Type": "application/json"}, b'{"requestId": "r-1"}'),
+    ]
+    submission = writes.create("bulk_create")
+
+    assert services.process(submission.pk) == Status.RETRYING
+
+    submission.refresh_from_db()
+    assert (submission.last_status, submission.last_error) == (503, "HTTP 503: Service Unavailable")
+    assert submission.last_answer == {
+        "status": 503,
+        "headers": {"Retry-After": "7", "Content-Type": "text/plain"},
+        "body": "Service Unavailable\nretry",
+    }
+    assert submission.next_attempt_at >= timezone.now() + timedelta(seconds=6)
+
+    make_due(submission)
+    assert services.process(submission.pk) == Status.SUCCEEDED
+
+    submission.refresh_from_db()
+    assert (submission.attempts, submission.last_error, submission.last_answer) == (2, "", None)
+    assert submission.result == {"requestId": "r-1"}
+    # Sent twice, audited with the same batch key both times.
+    assert len(wire.sent) == 2
+    assert [record.idempotency_key for record in AuditRecord.objects.order_by("pk")] == [
+        submission.idempotency_key
+    ] * 2

@@ -1,6 +1,6 @@
 """Helpers of the security tests: more named users, objects built through the services."""
 
-import copy
+import dataclasses
 import importlib
 import uuid
 
@@ -17,7 +17,7 @@ from orders.models import CareOrder
 from orders.services import save_draft, submit_order
 from portal.submissions.models import Status, Submission
 from tests.conftest import _make_user
-from tests.orders.conftest import EXAMPLE_REQUEST
+from tests.orders.conftest import EXAMPLE_ORDER
 
 # Rows that change on any request whatever it does (sessions, login throttling).
 VOLATILE_TABLES = ("django_session", "axes_accesslog", "axes_accessattempt")
@@ -87,7 +87,6 @@ def make_customer(user, name: str) -> Customer:
         payload={"name": name},
         idempotency_key=str(uuid.uuid4()),
         created_by=user,
-        max_attempts=5,
     )
     return Customer.objects.create(
         created_by=user,
@@ -102,9 +101,8 @@ def make_customer(user, name: str) -> Customer:
 
 def make_order(user, po_number: str) -> CareOrder:
     """A queued care order; its task goes out on commit (never, in a test that rolls back)."""
-    request = copy.deepcopy(EXAMPLE_REQUEST)
-    request["poNumber"] = po_number
-    return submit_order(user=user, order=None, care_order_request=request, pins={}, draft_data={})
+    request = dataclasses.replace(EXAMPLE_ORDER, po_number=po_number)
+    return submit_order(user=user, order=None, request=request, pins={}, draft_data={})
 
 
 def make_draft(user, po_number: str) -> CareOrder:

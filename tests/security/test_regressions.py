@@ -1,13 +1,14 @@
 """Regressions: leaks and a crash the security tests found, each fixed and kept fixed."""
 
-import copy
+import dataclasses
 
 import pytest
 from django.urls import reverse
 
 from orders.models import CareOrder
 from orders.services import submit_order
-from tests.orders.conftest import EXAMPLE_REQUEST
+from portal.upstream import order_body
+from tests.orders.conftest import EXAMPLE_CHANGE, EXAMPLE_ORDER
 from tests.security.conftest import client_for, grant_ops_permissions
 
 CTN, PHONE, IMEI, ICCID = "4695550177", "9725550188", "359194077165205", "89014704272630325834"
@@ -15,14 +16,15 @@ CTN, PHONE, IMEI, ICCID = "4695550177", "9725550188", "359194077165205", "890147
 
 @pytest.fixture
 def order(alice):
-    request = copy.deepcopy(EXAMPLE_REQUEST)
-    request["orderContact"]["phone"]["number"] = PHONE
-    change = request["changeRequest"][0]
-    change["ctn"] = CTN
-    change["billingContact"]["phone"]["number"] = PHONE
-    change["subscriberContact"]["phone"]["number"] = PHONE
-    change["device"] = {"imei": IMEI, "iccid": ICCID, "networkBlock": "True"}
-    return submit_order(user=alice, order=None, care_order_request=request, pins={}, draft_data={})
+    change = dataclasses.replace(
+        EXAMPLE_CHANGE,
+        ctn=CTN,
+        billing=dataclasses.replace(EXAMPLE_CHANGE.billing, phone=PHONE),
+        subscriber=dataclasses.replace(EXAMPLE_CHANGE.subscriber, phone=PHONE),
+        device=order_body.Device(imei=IMEI, iccid=ICCID, network_block=True),
+    )
+    request = dataclasses.replace(EXAMPLE_ORDER, contact_phone=PHONE, changes=(change,))
+    return submit_order(user=alice, order=None, request=request, pins={}, draft_data={})
 
 
 def test_the_admin_submission_page_masks_the_numbers(olivia, order):
@@ -51,9 +53,9 @@ def test_a_submitted_order_keeps_no_full_numbers_in_its_draft_data(alice):
         "contact_phone": PHONE,
         "contact_email": "alexbell@example.com",
         "cr": "0",
-        "cr-0-type": "updateSubscriber",
+        "cr-0-type": "update",
         "cr-0-change_request_id": "CR-1-x",
-        "cr-0-effective_when": "immediate",
+        "cr-0-effective_when": "immediately",
         "cr-0-ctn": CTN,
         "cr-0-imei": IMEI,
         "cr-0-iccid": ICCID,
@@ -72,7 +74,8 @@ def test_a_submitted_order_keeps_no_full_numbers_in_its_draft_data(alice):
     [
         {"changeRequests": 5},
         {"changeRequests": [{"items": True}]},
-        {"changeRequests": [{"udl": 3}]},
+        {"changeRequests": [{"labels": 3}]},
+        {"changeRequests": [{"fields": ["x"], "labels": [7, {"name": 1}]}]},
     ],
 )
 def test_a_draft_of_any_shape_opens(alice, draft):
