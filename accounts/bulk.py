@@ -13,7 +13,6 @@ worker sends like any other write.
 from __future__ import annotations
 
 import codecs
-import csv
 import hashlib
 import logging
 import re
@@ -30,6 +29,8 @@ from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 
+from accounts.bulk_reading import SAVE_AS_CSV, FileProblem, read_records, record_weight
+from accounts.bulk_results import lines_in_file_order
 from accounts.models import BulkBatch, BulkImport, BulkRow
 from portal.submissions.models import Status, Submission
 from portal.submissions.services import create_submission, requeue
@@ -46,8 +47,8 @@ DEFAULT_MAX_UPLOAD_BYTES = 60 * 1024 * 1024
 STAGE_CHUNK = 1000
 CHECK_PAGE = 500
 MAX_ID_LENGTH = 100
-# A customer line is a few hundred characters; a far longer one is not a customer file.
-MAX_LINE_CHARS = 100_000
+# Staged rows are written this many at a time, or sooner once they weigh this much.
+STAGE_WEIGHT = 4_000_000
 # A check beats every 1,000 lines and between its phases, each far shorter than this even at
 # the size limit; one silent for longer died with its worker, and the sweep starts it again.
 CHECK_STALL = timedelta(minutes=10)
@@ -59,10 +60,6 @@ CUSTOMER, ACCOUNT, CARD = "customer", "account", "card"
 def max_upload_bytes() -> int:
     """The upload limit: settings.BULK_IMPORT_MAX_BYTES, 60 MB when unset."""
     return int(getattr(settings, "BULK_IMPORT_MAX_BYTES", DEFAULT_MAX_UPLOAD_BYTES))
-
-
-class FileProblem(Exception):
-    """The file as a whole cannot be used; the message says why in plain words."""
 
 
 class Invalid(ValueError):
@@ -280,7 +277,6 @@ _SIGNATURES = (
     (b"\xd0\xcf\x11\xe0", "an old Excel or Word document"),
     (b"\x1f\x8b", "a gzip archive"),
 )
-SAVE_AS_CSV = "In Excel or Sheets, save it as “CSV UTF-8” and upload that file."
 
 
 def sniff(head: bytes) -> None:
@@ -308,14 +304,14 @@ def header_columns(cells: list[str]) -> list[str | None]:
             "The first line is empty: it must be the header (start from the template)."
         )
     columns: list[str | None] = []
-    unknown, repeated = [], []
+    unknown, repeated, seen = [], {}, set()
     for position, name in enumerate(names, start=1):
         column = _COLUMN_BY_LOWER.get(name.lower())
-        if column is None:
-            if name.lower() not in _RESULT_LOWER:
-                unknown.append(_shown(name) if name else f"(column {position} has no name)")
-        elif column in columns:
-            repeated.append(column)
+        if column is None and name.lower() not in _RESULT_LOWER:
+            unknown.append(_shown(name) if name else f"(column {position} has no name)")
+        elif name.lower() in seen:  # outcome columns too: the header's width stays bounded
+            repeated[column or name.lower()] = True
+        seen.add(name.lower())
         columns.append(column)
     problems = []
     if unknown:
@@ -330,34 +326,6 @@ def header_columns(cells: list[str]) -> list[str | None]:
             "(any order; start from the template)."
         )
     return columns
-
-
-def _bounded_lines(stream, first_line: Callable[[], int]) -> Iterator[str]:
-    """The stream's lines, refusing one so long that holding it would cost real memory."""
-    while line := stream.readline(MAX_LINE_CHARS + 1):
-        if len(line) > MAX_LINE_CHARS:
-            raise FileProblem(
-                f"Line {first_line()} is longer than {MAX_LINE_CHARS:,} characters: "
-                "this is not a customer file."
-            )
-        yield line
-
-
-def _records(path: Path) -> Iterator[tuple[int, list[str]]]:
-    """(first line number, cells) for each CSV record, header first; never the whole file."""
-    line = 1
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as stream:
-            reader = csv.reader(_bounded_lines(stream, lambda: line))
-            for cells in reader:
-                if any("\x00" in cell for cell in cells):
-                    raise FileProblem(f"Line {line} holds binary data (a NUL character).")
-                yield line, cells
-                line = reader.line_num + 1
-    except UnicodeDecodeError:
-        raise FileProblem(f"Around line {line} the file is not UTF-8 text. {SAVE_AS_CSV}") from None
-    except csv.Error as error:
-        raise FileProblem(f"Line {line} is not valid CSV ({error}).") from None
 
 
 def _values(columns: list[str | None], cells: list[str]) -> dict[str, str]:
@@ -486,7 +454,7 @@ def import_upload(upload, *, user, inline: bool | None = None) -> BulkImport:
 
 
 def _header(path: Path) -> list[str]:
-    records = _records(path)
+    records = read_records(path)
     try:
         return next(records)[1]
     except StopIteration:
@@ -574,7 +542,7 @@ def _megabytes(size: int) -> str:
 
 def check_import(bulk_import: BulkImport) -> None:
     """Stage and check every line of the stored file; FileProblem if the file is unusable."""
-    records = _records(bulk_import.path)
+    records = read_records(bulk_import.path)
     try:
         _, header = next(records)
     except StopIteration:
@@ -582,15 +550,16 @@ def check_import(bulk_import: BulkImport) -> None:
     columns = header_columns(header)
     bulk_import.header = header
     staged: list[Staged] = []
-    filled = 0
+    filled = weight = 0
     for line, cells in records:
         row = stage_row(line, cells, columns)
         filled += row.problems is not EMPTY_ROW
         staged.append(row)
-        if len(staged) >= STAGE_CHUNK:
+        weight += record_weight(cells)
+        if len(staged) >= STAGE_CHUNK or weight >= STAGE_WEIGHT:
             _insert_staged(bulk_import, staged)
             _beat(bulk_import, line)
-            staged = []
+            staged, weight = [], 0
     _insert_staged(bulk_import, staged)
     if not filled:
         raise FileProblem("The file has a header but no rows.")
@@ -931,7 +900,7 @@ def progress(bulk_import: BulkImport) -> Progress:
 
 
 def results_rows(bulk_import: BulkImport) -> Iterator[list[str]]:
-    """The results file: every line of the upload with its outcome, read in chunks."""
+    """The results file: every line of the upload with its outcome, in bounded memory."""
     columns = header_columns(bulk_import.header)
     kept = [index for index, column in enumerate(columns) if column]
     yield [*RESULT_COLUMNS, *(bulk_import.header[index] for index in kept)]
@@ -947,10 +916,7 @@ def results_rows(bulk_import: BulkImport) -> Iterator[list[str]]:
         )
     }
     labels = dict(Status.choices)
-    lines = bulk_import.lines.order_by("line").values_list(
-        "line", "cells", "valid", "problems", "batch_id"
-    )
-    for line, cells, valid, problems, batch_id in lines.iterator(chunk_size=500):
+    for line, cells, valid, problems, batch_id in lines_in_file_order(bulk_import.lines.all()):
         number = request_id = ""
         if not valid:
             outcome = "invalid"

@@ -42,7 +42,11 @@ def failed(submission, failure) -> None:
 
 
 def cancelled(submission, by_ops: bool) -> None:
-    _record_error(submission, "Cancelled before it was sent.")
+    if submission.attempts:
+        _record_error(submission, "Cancelled before another attempt; an earlier one may have "
+                      "reached the carrier.")  # fmt: skip
+    else:
+        _record_error(submission, "Cancelled before it was sent.")
 
 
 def progressed(submission) -> None:

@@ -1,20 +1,18 @@
 """Bulk customer import pages: upload and check, preview, send, progress, results, retry."""
 
-import csv
-
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRefresh
 
 from accounts import bulk
 from accounts.models import BulkImport
+from portal.csv_export import csv_download
 from portal.decorators import role_required
 from portal.roles import MANAGER, OPS
 from portal.submissions.models import Status
@@ -125,13 +123,6 @@ def bulk_retry(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("accounts:bulk_import", pk=bulk_import.pk)
 
 
-class _Echo:
-    """A file-like object whose write() hands the line back, for csv.writer."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 @require_GET
 @role_required(OPS, MANAGER)
 def bulk_results(request: HttpRequest, pk: int) -> HttpResponse:
@@ -140,13 +131,5 @@ def bulk_results(request: HttpRequest, pk: int) -> HttpResponse:
     if bulk_import.state in (BulkImport.State.CHECKING, BulkImport.State.UNUSABLE):
         messages.info(request, "There is no results file: the file was not checked to the end.")
         return redirect("accounts:bulk_import", pk=bulk_import.pk)
-    writer = csv.writer(_Echo())
     stem = bulk_import.original_name.rsplit(".", 1)[0] or "import"
-    response = StreamingHttpResponse(
-        (writer.writerow(row) for row in bulk.results_rows(bulk_import)),
-        content_type="text/csv; charset=utf-8",
-    )
-    response["Content-Disposition"] = content_disposition_header(
-        True, f"{stem}-results-{bulk_import.pk}.csv"
-    )
-    return response
+    return csv_download(bulk.results_rows(bulk_import), f"{stem}-results-{bulk_import.pk}.csv")

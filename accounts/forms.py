@@ -1,7 +1,13 @@
 from django import forms
 
 from portal.upstream.accounts import LookupQuery, NewAccount
-from portal.validators import collapse_spaces, digits_only, normalize_state, normalize_zip
+from portal.validators import (
+    collapse_spaces,
+    exact_digits,
+    normalize_state,
+    normalize_us_phone,
+    normalize_zip,
+)
 
 COUNTRY_CHOICES = [("US", "United States")]
 
@@ -120,11 +126,11 @@ class CustomerAccountForm(forms.Form):
         return normalize_zip(self.cleaned_data["post_code"])
 
     def clean_phone_number(self) -> str:
-        return digits_only(self.cleaned_data["phone_number"], 10, "phone")
+        return normalize_us_phone(self.cleaned_data["phone_number"])
 
     def clean_duns_site_id(self) -> str:
         value = self.cleaned_data["duns_site_id"]
-        return digits_only(value, 9, "duns") if value else ""
+        return exact_digits(value, 9) if value else ""
 
     def clean_override_reason(self) -> str:
         reason = self.cleaned_data["override_reason"].strip()

@@ -38,7 +38,10 @@ def failed(submission, failure) -> None:
 
 
 def cancelled(submission, by_ops: bool) -> None:
-    submission.customer.mark_unsuccessful(Customer.State.CANCELLED, "Cancelled before sending.")
+    note = "Cancelled before it was sent."
+    if submission.attempts:
+        note = "Cancelled before another attempt; an earlier one may have reached the carrier."
+    submission.customer.mark_unsuccessful(Customer.State.CANCELLED, note)
 
 
 register(

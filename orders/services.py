@@ -176,7 +176,7 @@ def _order_pushed_about(push: pushes.MilestonePush) -> CareOrder | None:
             return None
     elif push.order_id:
         order = orders.filter(carrier_order_id=push.order_id).first()
-    if order is None or not push.change_references:
+    if order is None or not push.change_references or order.submission is None:
         return order
     sent = set(order_body.change_references(order.submission.payload))
     return order if set(push.change_references) <= sent else None

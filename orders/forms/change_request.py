@@ -40,7 +40,12 @@ from orders.validators import (
     validate_pin,
 )
 from portal.upstream import order_body
-from portal.validators import collapse_spaces, digits_only, normalize_state, normalize_zip
+from portal.validators import (
+    collapse_spaces,
+    normalize_state,
+    normalize_us_phone,
+    normalize_zip,
+)
 
 CONTACTS = ("billing", "subscriber")
 NAME_PARTS = ("first_name", "last_name")
@@ -152,7 +157,7 @@ class ChangeRequestForm(PartForm):
 
     def _clean_phone(self, name: str) -> str:
         value = self._clean_text(name)
-        return digits_only(value, 10, "phone") if value else ""
+        return normalize_us_phone(value) if value else ""
 
     def clean(self) -> dict:
         data = super().clean()

@@ -6,7 +6,7 @@ from django import forms
 
 from orders.forms.fields import PartForm, flag_field, number_field, phone_field, text_field
 from portal.upstream import order_body
-from portal.validators import collapse_spaces, digits_only
+from portal.validators import collapse_spaces, normalize_us_phone
 
 
 class OrderForm(PartForm):
@@ -40,11 +40,11 @@ class OrderForm(PartForm):
         return self._clean_text("contact_last_name")
 
     def clean_contact_phone(self) -> str:
-        return digits_only(self.cleaned_data["contact_phone"], 10, "phone")
+        return normalize_us_phone(self.cleaned_data["contact_phone"])
 
     def clean_contact_phone_extension(self) -> str:
         extension = self.cleaned_data["contact_phone_extension"].strip()
-        if extension and not extension.isdigit():
+        if extension and not (extension.isascii() and extension.isdigit()):
             raise forms.ValidationError("Digits only, e.g. 1885.")
         return extension
 

@@ -178,6 +178,7 @@ def _read_success(call: Call, url, started, answer: Answer, parse) -> Response:
         if call.accepts_any_2xx:
             note = f"accepted (HTTP {answer.status}); its answer could not be read: {detail}"
             audit = _audit(call, url, started, answer, Outcome.OK, note)
+            # A write's parser reads None as "the carrier said nothing": its empty result.
             return Response(answer.status, None, parse(None), audit, unreadable=detail)
         failure = errors.MalformedResponse(detail, status=answer.status)
         raise _fail(call, url, started, answer, Outcome.MALFORMED, failure) from exc

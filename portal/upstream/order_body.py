@@ -22,7 +22,7 @@ CHANGE_TYPES = {
 }
 IMMEDIATELY, NEXT_BILLING_CYCLE = "immediately", "next_billing_cycle"
 _WHEN_WORDS = {IMMEDIATELY: "immediate", NEXT_BILLING_CYCLE: "nextBillingCycle"}
-RESET_WITH_PIN, RESET_GENERATED = "pin", "generated"
+RESET_WITH_PIN, RESET_GENERATED = "pin", "auto"
 
 
 @dataclass(frozen=True)

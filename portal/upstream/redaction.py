@@ -15,6 +15,10 @@ SECRET_KEYS = frozenset(
 )
 # Keys whose values are personal numbers: shown by their last 4 only.
 MASKED_KEYS = frozenset({"phonenumber", "ctn", "imei", "iccid", "number", "msisdn"})
+# Keys whose values are words that may quote what was sent (a refusal echoing a number).
+TEXT_KEYS = frozenset(
+    {"message", "detail", "description", "error", "error_description", "errormessage", "reason"}
+)
 MAX_STORED_BODY = 64 * 1024
 _LONG_DIGITS = re.compile(r"\d{10,20}")
 
@@ -48,6 +52,8 @@ def redact_data(data: Any) -> Any:
                 is_phone_medium and lowered == "value"
             ):
                 redacted[key] = mask_last4(value)
+            elif lowered in TEXT_KEYS and isinstance(value, str):
+                redacted[key] = redact_text(value)
             else:
                 redacted[key] = redact_data(value)
         return redacted

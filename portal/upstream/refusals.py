@@ -38,6 +38,8 @@ def reason_from(status: int | None, text: str) -> str:
 
 
 def _reason_in(data: Any) -> str:
+    if isinstance(data, str):
+        return redact_text(data.strip())[:300]
     if isinstance(data, list):
         return "; ".join(filter(None, (_item_reason(item) for item in data[:20])))
     if not isinstance(data, dict):

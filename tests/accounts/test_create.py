@@ -142,7 +142,7 @@ def test_it_validates_each_field_and_keeps_the_input(alice_client, sandbox):
 
     html = response.content.decode()
     assert response.status_code == 400
-    assert "Enter 10 digits." in html
+    assert "Enter a 10-digit US number" in html
     assert "Enter 9 digits." in html
     assert "Use a 5-digit ZIP" in html
     assert "At least 1 employee." in html

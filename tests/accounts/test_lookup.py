@@ -69,7 +69,7 @@ def test_it_keeps_input_and_marks_each_bad_field(alice_client, sandbox):
 
     html = response.content.decode()
     assert "Type at least 3 characters of the name." in html
-    assert "Use the 2-letter state code" in html
+    assert "Type a US state by its name or its 2-letter code" in html
     assert "Use a 5-digit ZIP or ZIP+4" in html
     assert 'value="Texass"' in html
     assert 'value="7700"' in html

@@ -3,8 +3,13 @@ import hashlib
 import hmac
 import json
 import time
+from datetime import datetime, timedelta, timezone
+from email.message import Message
 
 import pytest
+
+from portal.upstream import order_body
+from sandbox.contract import check_request
 
 # The contract's example careOrderRequest (care-order.txt), reasons split by type.
 EXAMPLE_UPDATE = {
@@ -67,6 +72,52 @@ EXAMPLE_REQUEST = {
     "changeRequest": [EXAMPLE_UPDATE],
 }
 PLANTED_PIN = "86420"
+_EASTERN = timezone(timedelta(hours=-5))
+_DALLAS = order_body.Address(
+    line1="123 Main St", line2="Suite 400", city="Dallas", state="TX", zip_code="75201"
+)
+_ALEX = order_body.Name("Alex", "Bell")
+# The same order as the portal holds it: the builder writes it as EXAMPLE_REQUEST.
+EXAMPLE_CHANGE = order_body.Change(
+    kind=order_body.UPDATE,
+    reference="ChangeID1",
+    ctn="1234567890",
+    when=order_body.NEXT_BILLING_CYCLE,
+    items=(
+        order_body.Item(
+            sku="sku12037300017",
+            action="add",
+            starts=datetime(2022, 2, 15, 19, tzinfo=_EASTERN),
+            ends=datetime(2023, 2, 15, 19, tzinfo=_EASTERN),
+        ),
+    ),
+    labels=(order_body.Label("User Name", "Laura Madison"),),
+    replace_duplicate_features=True,
+    replace_conflicting_features=True,
+    voicemail_reset=order_body.RESET_WITH_PIN,
+    billing=order_body.Contact(
+        name=_ALEX,
+        attention_to="Jay Watson",
+        address=_DALLAS,
+        address_indicator=False,
+        phone="1234567890",
+    ),
+    subscriber=order_body.Contact(name=_ALEX, address=_DALLAS, phone="1234567890"),
+    device=order_body.Device(
+        imei="359194077165207", iccid="89014704272630325832", network_block=True
+    ),
+)
+EXAMPLE_ORDER = order_body.Order(
+    account_number="81730304",
+    account_group_id="73001012763",
+    po_number="202405040001",
+    consent_to_recurring_charges=True,
+    contact_name=_ALEX,
+    contact_phone="1234567890",
+    contact_extension="1885",
+    contact_email="alexbell@att.com",
+    changes=(EXAMPLE_CHANGE,),
+)
 
 
 @pytest.fixture
@@ -80,3 +131,29 @@ def signed(body: dict, secret: str = "sandbox-notify-secret", at: int | None = N
     stamp = at or int(time.time())
     digest = hmac.new(secret.encode(), f"{stamp}.".encode() + raw, hashlib.sha256).hexdigest()
     return raw, f"t={stamp},v1={digest}"
+
+
+def contract_breaches(body: dict) -> list[str]:
+    """What the carrier's contract, as the sandbox enforces it, refuses in a care order body."""
+    headers = Message()
+    for name, value in (
+        ("Content-Type", "application/json"),
+        ("X-ATT-ClientId", "portal"),
+        ("X-ATT-ConversationId", "conversation"),
+        ("X-ATT-MessageId", "message"),
+    ):
+        headers[name] = value
+    found = check_request("care_order", headers, json.dumps(body).encode())
+    return [f"{violation.field}: {violation.message}" for violation in found]
+
+
+def empty_values(value, path="careOrderRequest"):
+    """Every place in a body that holds null, "" or an empty object or list."""
+    if value is None or value == "" or value == {} or value == []:
+        yield path
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            yield from empty_values(inner, f"{path}.{key}")
+    elif isinstance(value, list):
+        for n, inner in enumerate(value):
+            yield from empty_values(inner, f"{path}[{n}]")

@@ -1,6 +1,7 @@
 """The care order form: the whole careOrderRequest, structure by plain POST or htmx, drafts."""
 
 import copy
+import dataclasses
 import json
 import re
 
@@ -9,11 +10,14 @@ from django.http import QueryDict
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from orders.forms import CareOrderBuilder
+from orders.forms import CareOrderBuilder, ChangeRequestForm, ItemForm, LabelForm, OrderForm
 from orders.models import CareOrder
 from orders.validators import luhn_is_valid
 from portal import crypto
+from portal.upstream import order_body
+from portal.upstream.order_body import care_order_body, with_voicemail_pins
 from tests.conftest import log_in
+from tests.orders.conftest import EXAMPLE_CHANGE, EXAMPLE_ORDER, contract_breaches, empty_values
 
 NEW = reverse("orders:new")
 PIN = "864297"  # appears nowhere else in a page or a payload
@@ -100,15 +104,15 @@ ORDER = {
     "contact_email": "alexbell@att.com",
 }
 UPDATE = {
-    "type": "updateSubscriber",
+    "type": "update",
     "change_request_id": "CR-1-test",
-    "effective_when": "immediate",
+    "effective_when": "immediately",
     "ctn": "(214) 555-0123",
 }
 SUSPEND = {
-    "type": "suspendSubscriber",
+    "type": "suspend",
     "change_request_id": "CR-2-test",
-    "effective_when": "nextBillingCycle",
+    "effective_when": "next_billing_cycle",
     "ctn": "214-555-0188",
     "suspend_reason": "Lost",
 }
@@ -120,7 +124,7 @@ def form_data(*change_requests: dict, action: str = "submit", **order) -> dict:
     data = {**ORDER, **order, "action": action, "cr": []}
     for i, change_request in enumerate(change_requests):
         fields = dict(change_request)
-        rows = {"item": fields.pop("items", []), "udl": fields.pop("udl", [])}
+        rows = {"item": fields.pop("items", []), "label": fields.pop("labels", [])}
         data["cr"].append(str(i))
         data.update({f"cr-{i}-{name}": value for name, value in fields.items()})
         for kind, values in rows.items():
@@ -163,7 +167,7 @@ def widget(html: str, auto_id: str) -> str:
         ("imei", EXAMPLE_IMEI, f'value="{EXAMPLE_IMEI}"', IMEI_CHECK),
         ("iccid", "8901470427263032583", 'value="8901470427263032583"', ICCID_CHECK),
         ("iccid", "890147042726", 'value="890147042726"', "An ICCID has 19 or 20 digits."),
-        ("ctn", "214555012", 'value="214555012"', "Enter 10 digits."),
+        ("ctn", "214555012", 'value="214555012"', "Enter a 10-digit US number"),
         (
             "change_request_id",
             "CR-1-test",
@@ -180,7 +184,7 @@ def widget(html: str, auto_id: str) -> str:
         (
             "suspend_reason",
             "",
-            '<option value="suspendSubscriber" selected>',
+            '<option value="suspend" selected>',
             "Choose a reason for the suspend.",
         ),
     ],
@@ -218,7 +222,7 @@ def test_it_refuses_the_contract_examples_imei_and_iccid_check_digits():
 
 
 def test_it_needs_each_required_reason_of_a_cancel(alice_client):
-    cancel = {**UPDATE, "type": "cancelSubscriber", "cancel_effective_when": "date"}
+    cancel = {**UPDATE, "type": "cancel", "cancel_effective_when": "date"}
     response = alice_client.post(NEW, form_data(cancel))
 
     html = fieldset(response.content.decode(), 0)
@@ -245,13 +249,20 @@ def test_it_checks_item_dates_and_contact_parts():
     assert "subscriber_last_name" in part.form.errors
 
 
+def body_of(builder: CareOrderBuilder) -> dict:
+    """The careOrderRequest the upstream layer writes for the form's order (PINs aside)."""
+    return care_order_body(builder.to_order())["careOrderRequest"]
+
+
 def test_it_keeps_a_blank_item_row_out_of_the_request():
     builder = CareOrderBuilder(
-        data=as_query_dict(form_data({**UPDATE, "items": [{}], "udl": [{}]}))
+        data=as_query_dict(form_data({**UPDATE, "items": [{}], "labels": [{}]}))
     )
 
     assert builder.is_valid(), builder.error_list()
-    change_request = builder.to_care_order_request()["changeRequest"][0]
+    [change] = builder.to_order().changes
+    assert change.items == () and change.labels == ()
+    change_request = body_of(builder)["changeRequest"][0]
     assert "items" not in change_request
     assert "udl" not in change_request
 
@@ -261,9 +272,9 @@ def test_it_keeps_a_blank_item_row_out_of_the_request():
 
 EXAMPLE_FORM = form_data(
     {
-        "type": "updateSubscriber",
+        "type": "update",
         "change_request_id": "ChangeID1",
-        "effective_when": "nextBillingCycle",
+        "effective_when": "next_billing_cycle",
         "ctn": "123-456-7890",
         "items": [
             {
@@ -273,7 +284,7 @@ EXAMPLE_FORM = form_data(
                 "expiration_date": "2023-02-15T19:00:00.000-05:00",
             }
         ],
-        "udl": [{"type": "User Name", "value": "Laura Madison"}],
+        "labels": [{"name": "User Name", "value": "Laura Madison"}],
         "replace_duplicate_features": "on",
         "replace_conflicting_features": "on",
         "voicemail": "auto",
@@ -296,19 +307,19 @@ EXAMPLE_FORM = form_data(
         "subscriber_phone": "1234567890",
         "imei": VALID_IMEI,
         "iccid": VALID_ICCID,
-        "network_block": "True",
+        "network_block": "block",
     },
     {
-        "type": "suspendSubscriber",
+        "type": "suspend",
         "change_request_id": "ChangeID2",
-        "effective_when": "immediate",
+        "effective_when": "immediately",
         "ctn": "2145550101",
         "suspend_reason": "Lost",
         "voicemail": "pin",
         "voicemail_pin": PIN,
     },
     {
-        "type": "resumeSubscriber",
+        "type": "resume",
         "change_request_id": "ChangeID3",
         "effective_when": "date",
         "effective_on": "2024-06-01",
@@ -316,13 +327,13 @@ EXAMPLE_FORM = form_data(
         "resume_reason": "CustomerRequest",
     },
     {
-        "type": "cancelSubscriber",
+        "type": "cancel",
         "change_request_id": "ChangeID4",
-        "effective_when": "immediate",
+        "effective_when": "immediately",
         "ctn": "2145550103",
         "cancellation_reason": "CorporateCustomerCancel",
         "cancel_service_reason": "EmployeeLeftCompany",
-        "cancel_effective_when": "immediate",
+        "cancel_effective_when": "immediately",
     },
     account_group_id="73001012763",
     po_number="202405040001",
@@ -362,7 +373,8 @@ def expected_request() -> dict:
         {
             "type": "resumeSubscriber",
             "changeRequestId": "ChangeID3",
-            "effectiveDate": "2024-06-01",
+            # The picked day from its start, in the portal's time zone (daylight time in June).
+            "effectiveDate": "2024-06-01T00:00:00.000-05:00",
             "ctn": "2145550102",
             "resumeServiceReason": reasons["resumeServiceReason"],
             **common,
@@ -397,10 +409,11 @@ def test_it_produces_the_contract_examples_care_order_request():
     builder = CareOrderBuilder(data=as_query_dict(EXAMPLE_FORM))
 
     assert builder.is_valid(), builder.error_list()
-    produced = builder.to_care_order_request()
+    produced = body_of(builder)
     assert produced == expected_request()
     assert builder.voicemail_pins() == {"ChangeID2": PIN}
     assert PIN not in json.dumps(produced)
+    assert contract_breaches({"careOrderRequest": produced}) == []
 
     # Every key path and value of the example is there, but for its known deviations.
     found = set(leaves(produced))
@@ -422,7 +435,7 @@ def test_it_leaves_out_what_was_not_filled_in():
     builder = CareOrderBuilder(data=as_query_dict(form_data(UPDATE)))
 
     assert builder.is_valid(), builder.error_list()
-    assert builder.to_care_order_request() == {
+    assert body_of(builder) == {
         "foundationAccountNumber": "81730304",
         "consentToRecurringCharges": False,
         "orderContact": {
@@ -444,17 +457,173 @@ def test_it_leaves_out_what_was_not_filled_in():
     assert builder.voicemail_pins() == {}
 
 
+def every_field_blank(form_class, prefix: str = "") -> dict:
+    """What a browser posts for a form left blank: every input, empty."""
+    return {f"{prefix}{name}": "" for name in form_class.base_fields}
+
+
+def test_it_leaves_empty_optional_fields_out_of_the_body():
+    # As a browser sends the page: every input of every part, most of them empty.
+    data = form_data(
+        {
+            **every_field_blank(ChangeRequestForm),
+            **UPDATE,
+            "items": [
+                {**every_field_blank(ItemForm), "sku": "sku1", "action": "add"},
+                every_field_blank(ItemForm),
+            ],
+            "labels": [every_field_blank(LabelForm)],
+            "billing_phone": "214 555 0100",
+            "subscriber_address_line1": "500 Elm St",
+            "subscriber_city": "Plano",
+            "subscriber_state": "TX",
+            "subscriber_zip": "75075-1234",
+            "imei": VALID_IMEI,
+        },
+        **{**every_field_blank(OrderForm), **ORDER},
+    )
+    builder = CareOrderBuilder(data=as_query_dict(data))
+
+    assert builder.is_valid(), builder.error_list()
+    body = body_of(builder)
+    assert list(empty_values(body)) == []
+    [change] = body["changeRequest"]
+    assert change["items"] == [{"id": "sku1", "action": "add"}]
+    assert "udl" not in change and "resetVoiceMail" not in change
+    assert change["billingContact"] == {
+        "addressIndicator": False,
+        "phone": {"number": "2145550100"},
+    }
+    # A ZIP+4 goes out as 9 digits, without its dash.
+    assert change["subscriberContact"] == {
+        "address": {"addressLine1": "500 Elm St", "city": "Plano", "state": "TX",
+                    "zipCode": "750751234"},
+    }  # fmt: skip
+    assert change["device"] == {"imei": VALID_IMEI}
+    assert contract_breaches({"careOrderRequest": body}) == []
+
+    # The same from the order itself: whatever it leaves empty, the body leaves out.
+    sparse = dataclasses.replace(
+        EXAMPLE_ORDER,
+        account_group_id="",
+        po_number="",
+        contact_extension="",
+        changes=(
+            dataclasses.replace(
+                EXAMPLE_CHANGE,
+                items=(order_body.Item(sku="sku1", action="remove"),),
+                labels=(),
+                voicemail_reset="",
+                billing=order_body.Contact(name=None, attention_to="", phone="2145550100"),
+                subscriber=order_body.Contact(
+                    address=order_body.Address(
+                        line1="500 Elm St", city="Plano", state="TX", zip_code="75075", line2=""
+                    )
+                ),
+                device=order_body.Device(imei="", iccid="", network_block=None),
+            ),
+        ),
+    )
+    sent = care_order_body(sparse)["careOrderRequest"]
+    assert list(empty_values(sent)) == []
+    assert "accountGroupId" not in sent and "poNumber" not in sent
+    assert sent["orderContact"]["phone"] == {"number": "1234567890"}
+    assert "device" not in sent["changeRequest"][0]
+    assert contract_breaches({"careOrderRequest": sent}) == []
+
+
+def test_it_sends_a_typed_date_as_the_start_of_that_day_in_the_portals_time_zone():
+    items = [
+        {"sku": "sku1", "action": "add", "effective_date": "2026-02-15"},
+        {
+            "sku": "sku2",
+            "action": "add",
+            "effective_date": "2026-02-15T08:30",
+            "expiration_date": "2026-07-04",
+        },
+    ]
+    update = {**UPDATE, "effective_when": "date", "effective_on": "2026-02-15", "items": items}
+    cancel = {
+        **UPDATE,
+        "type": "cancel",
+        "change_request_id": "CR-2-test",
+        "cancellation_reason": "CustomerRequest",
+        "cancel_service_reason": "NoLongerNeeded",
+        "cancel_effective_when": "date",
+        "cancel_effective_on": "2026-02-15",
+    }
+    builder = CareOrderBuilder(data=as_query_dict(form_data(update, cancel)))
+
+    assert builder.is_valid(), builder.error_list()
+    first, second = body_of(builder)["changeRequest"]
+    # The form's hint allows a plain date: the day from its start, in America/Chicago.
+    assert first["items"][0]["effectiveDate"] == "2026-02-15T00:00:00.000-06:00"
+    # "On a date" likewise, for when it takes effect and when a cancel does.
+    assert first["effectiveDate"] == "2026-02-15T00:00:00.000-06:00"
+    assert second["cancelEffectiveDate"] == "2026-02-15T00:00:00.000-06:00"
+    # A date and time without an offset is taken in the portal's zone, with its offset that day.
+    assert first["items"][1]["effectiveDate"] == "2026-02-15T08:30:00.000-06:00"
+    assert first["items"][1]["expirationDate"] == "2026-07-04T00:00:00.000-05:00"
+    assert contract_breaches(care_order_body(builder.to_order())) == []
+
+
 def test_it_writes_a_datetime_without_offset_in_the_portals_time_zone():
     item = {"sku": "sku1", "action": "remove", "effective_date": "2024-01-15T08:30"}
     builder = CareOrderBuilder(data=as_query_dict(form_data({**UPDATE, "items": [item]})))
 
     assert builder.is_valid(), builder.error_list()
-    written = builder.to_care_order_request()["changeRequest"][0]["items"][0]
+    written = body_of(builder)["changeRequest"][0]["items"][0]
     assert written == {
         "id": "sku1",
         "action": "remove",
         "effectiveDate": "2024-01-15T08:30:00.000-06:00",
     }
+
+
+# Digits as some keyboards and pasted documents type them: the contract reads 0-9 only.
+FULLWIDTH = {ord("0") + n: 0xFF10 + n for n in range(10)}  # 0-9 as FULLWIDTH DIGIT 0-9
+BILLING_ADDRESS = {
+    "billing_address_line1": "123 Main St",
+    "billing_city": "Dallas",
+    "billing_state": "TX",
+}
+
+
+@pytest.mark.parametrize(
+    ("field", "typed", "order"),
+    [
+        ("ctn", {"ctn": "2145550123"}, {}),
+        ("contact_phone", {}, {"contact_phone": "2145550100"}),
+        ("contact_phone_extension", {}, {"contact_phone_extension": "1885"}),
+        ("voicemail_pin", {"voicemail": "pin", "voicemail_pin": "8642"}, {}),
+        ("imei", {"imei": VALID_IMEI}, {}),
+        ("billing_zip", {**BILLING_ADDRESS, "billing_zip": "75201"}, {}),
+    ],
+)
+def test_it_never_accepts_digits_the_carrier_cannot_read(field, typed, order):
+    wide = {name: value.translate(FULLWIDTH) for name, value in typed.items()}
+    data = form_data({**UPDATE, **wide}, **{n: v.translate(FULLWIDTH) for n, v in order.items()})
+    builder = CareOrderBuilder(data=as_query_dict(data))
+
+    # Either the form says so at the field, or it writes plain digits the carrier reads.
+    if builder.is_valid():
+        body = with_voicemail_pins(care_order_body(builder.to_order()), builder.voicemail_pins())
+        assert contract_breaches(body) == []
+    else:
+        assert [field_id for _, field_id, _ in builder.error_list()] == [
+            f"id_{field}" if order else f"id_cr-0-{field}"
+        ]
+
+
+@pytest.mark.parametrize(
+    ("chosen", "sent"),
+    [("block", {"networkBlock": "True"}), ("unblock", {"networkBlock": "False"})],
+)
+def test_it_writes_the_network_block_in_the_carriers_words(chosen, sent):
+    builder = CareOrderBuilder(data=as_query_dict(form_data({**UPDATE, "network_block": chosen})))
+
+    assert builder.is_valid(), builder.error_list()
+    assert body_of(builder)["changeRequest"][0]["device"] == sent
 
 
 # -- structure: add and remove, plain POST and htmx -----------------------------------------
@@ -541,20 +710,41 @@ def test_it_adds_and_removes_items_keeping_what_was_typed(alice_client):
     assert 'name="cr-1-item-1-sku"' not in html
 
 
-def test_it_adds_and_removes_udl_rows_keeping_what_was_typed(alice_client):
-    udl = [{"type": "User Name", "value": "Laura Madison"}, {"type": "Cost center", "value": "42"}]
-    added = alice_client.post(NEW, form_data({**UPDATE, "udl": udl}, action="add_udl:0"))
+def test_it_adds_and_removes_label_rows_keeping_what_was_typed(alice_client):
+    labels = [
+        {"name": "User Name", "value": "Laura Madison"},
+        {"name": "Cost center", "value": "42"},
+    ]
+    added = alice_client.post(NEW, form_data({**UPDATE, "labels": labels}, action="add_label:0"))
 
     html = fieldset(added.content.decode(), 0)
+    assert 'id="cr-0-labels"' in html
     assert 'value="Laura Madison"' in html
     assert 'value="Cost center"' in html
-    assert 'name="cr-0-udl-2-type"' in html
+    assert 'name="cr-0-label-2-name"' in html
+    assert 'name="cr-0-label-2-value"' in html
+    assert "autofocus" in widget(html, "id_cr-0-label-2-name")
 
-    removed = alice_client.post(NEW, form_data({**UPDATE, "udl": udl}, action="remove_udl:0:1"))
+    removed = alice_client.post(
+        NEW, form_data({**UPDATE, "labels": labels}, action="remove_label:0:1")
+    )
     html = fieldset(removed.content.decode(), 0)
     assert 'value="Laura Madison"' in html
     assert 'value="Cost center"' not in html
-    assert 'name="cr-0-udl-1-type"' not in html
+    assert 'name="cr-0-label-1-name"' not in html
+    # Focus goes back to the button that adds a label.
+    assert re.search(r'<button[^>]*id="add-label-0"[^>]*autofocus', html)
+
+
+def test_it_names_a_label_row_in_the_error_summary(alice_client):
+    labels = [{"name": "User Name", "value": "Laura Madison"}, {"name": "Cost center"}]
+    response = alice_client.post(NEW, form_data({**UPDATE, "labels": labels}))
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Change request 1 — label 2 — Value" in html
+    assert 'href="#id_cr-0-label-1-value"' in html
+    assert 'id="id_cr-0-label-1-value_error">This field is required.' in html
 
 
 def test_it_answers_htmx_with_the_form_alone(alice_client):
@@ -603,7 +793,8 @@ def save_draft(client, *change_requests, url=NEW):
 
 def test_it_saves_a_draft_and_shows_it_again(alice_client, alice):
     items = [{"sku": "sku-first", "action": "add"}]
-    first = {**UPDATE, "items": items, "voicemail": "pin", "voicemail_pin": PIN}
+    labels = [{"name": "Cost center", "value": "42"}]
+    first = {**UPDATE, "items": items, "labels": labels, "voicemail": "pin", "voicemail_pin": PIN}
     response = save_draft(alice_client, first, SUSPEND)
 
     order = CareOrder.objects.get()
@@ -615,6 +806,12 @@ def test_it_saves_a_draft_and_shows_it_again(alice_client, alice):
     assert order.foundation_account_number == "81730304"
     assert PIN not in json.dumps(order.draft_data)
     assert order.submission is None
+    # Kept in the portal's own words: what the form shows, not what the carrier reads.
+    [kept, _] = order.draft_data["changeRequests"]
+    assert kept["fields"]["type"] == "update"
+    assert kept["fields"]["effective_when"] == "immediately"
+    assert kept["labels"] == [{"name": "Cost center", "value": "42"}]
+    assert "udl" not in kept
 
     page = alice_client.get(edit)
     html = page.content.decode()
@@ -622,6 +819,8 @@ def test_it_saves_a_draft_and_shows_it_again(alice_client, alice):
     assert "Draft saved" in html
     assert 'value="(214) 555-0123"' in fieldset(html, 0)
     assert 'value="sku-first"' in fieldset(html, 0)
+    assert 'name="cr-0-label-0-name"' in fieldset(html, 0)
+    assert 'value="Cost center"' in fieldset(html, 0)
     assert '<option value="Lost" selected>' in fieldset(html, 1)
     assert "Change request 2 — CR-2-test" in html
     assert f'action="{edit}"' in html
@@ -663,8 +862,18 @@ def test_it_gives_another_rep_404_on_the_draft(alice_client, client, bob):
 def test_it_does_not_edit_a_submitted_order(alice_client):
     alice_client.post(NEW, form_data(UPDATE))
     order = CareOrder.objects.get()
+    edit = reverse("orders:edit", args=[order.pk])
 
-    assert alice_client.get(reverse("orders:edit", args=[order.pk])).status_code == 404
+    # Back to the form after submitting: the order's page instead, and nothing changes.
+    shown = alice_client.get(edit)
+    posted = alice_client.post(edit, form_data({**UPDATE, "ctn": "2145550999"}))
+
+    assert shown.status_code == posted.status_code == 302
+    assert shown.url == posted.url == f"/orders/{order.pk}/"
+    order.refresh_from_db()
+    assert order.status == CareOrder.Status.QUEUED
+    assert order.ctns == "2145550123"
+    assert CareOrder.objects.count() == 1
 
 
 # -- submit ----------------------------------------------------------------------------------
@@ -723,7 +932,7 @@ def test_it_returns_htmx_errors_in_the_form(alice_client):
     assert response.status_code == 400  # base.html's htmx-config swaps a 400
     assert "<html" not in html
     assert "Please correct the marked fields" in html
-    assert "Enter 10 digits." in fieldset(html, 0)
+    assert "Enter a 10-digit US number" in fieldset(html, 0)
     assert CareOrder.objects.count() == 0
 
 
@@ -780,7 +989,7 @@ def test_it_works_in_a_browser_under_the_strict_csp(page, live_server, alice):
 
     suspend_reason = page.locator("#id_cr-0-suspend_reason")
     assert not suspend_reason.is_visible()
-    page.locator("#id_cr-0-type").select_option("suspendSubscriber")
+    page.locator("#id_cr-0-type").select_option("suspend")
     assert suspend_reason.is_visible()
     assert not page.locator("#id_cr-0-resume_reason").is_visible()
     assert not page.locator("#id_cr-0-effective_on").is_visible()
@@ -814,7 +1023,8 @@ def test_it_works_in_a_browser_under_the_strict_csp(page, live_server, alice):
     page.wait_for_url(re.compile(r"/orders/\d+/$"))
     order = CareOrder.objects.get()
     assert page.url == f"{live_server.url}/orders/{order.pk}/"
+    # The picked day from its start, in the portal's time zone.
     assert order.submission.payload["careOrderRequest"]["changeRequest"][0]["effectiveDate"] == (
-        "2030-01-31"
+        "2030-01-31T00:00:00.000-06:00"
     )
     assert refused == []

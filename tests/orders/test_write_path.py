@@ -5,7 +5,6 @@ import threading
 import uuid
 
 import pytest
-import requests
 from django.urls import reverse
 
 from orders.models import CareOrder, CarrierNotification, RefusedPushes

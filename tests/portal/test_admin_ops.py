@@ -29,9 +29,7 @@ def test_ops_can_open_every_admin_list(client, olivia, changelist):
 
 
 def test_a_customer_in_the_admin_shows_the_phone_masked(client, olivia, alice):
-    submission = Submission.objects.create(
-        kind="account_create", idempotency_key="k", payload={}, max_attempts=5
-    )
+    submission = Submission.objects.create(kind="account_create", idempotency_key="k", payload={})
     customer = Customer.objects.create(
         created_by=alice,
         submission=submission,
