@@ -48,6 +48,8 @@ class Submission(models.Model):
     # Retries stop here: a write that cannot go by then fails with its last reason.
     give_up_at = models.DateTimeField(default=retry_deadline)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # When the sweeper last rang this row's doorbell: at most once a lease.
+    swept_at = models.DateTimeField(null=True, blank=True)
     last_status = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
     # The carrier's last answer that was not a success, redacted: {status, headers, body}.

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from portal.audit.models import AuditRecord, Outcome
@@ -244,10 +244,22 @@ def sweep(now=None) -> dict[str, int]:
             reclaimed.append(submission.pk)
             _audit_lost_attempt(submission)
             logger.warning("submission %s: lease expired, re-queued", submission.pk)
-    overdue = list(Submission.objects.due(now - grace).values_list("pk", flat=True)[:500])
+    overdue = _ring_again(now, grace)
     for submission_id in [*reclaimed, *overdue]:
         enqueue(submission_id)
     return {"reclaimed": len(reclaimed), "enqueued": len(reclaimed) + len(overdue)}
+
+
+def _ring_again(now, grace: timedelta) -> list[int]:
+    """Overdue rows whose doorbell may be lost, each rung at most once a lease: when the queue
+    itself lags, ringing every overdue row every sweep would only lengthen it."""
+    lease = timedelta(seconds=settings.SUBMISSION_LEASE_SECONDS)
+    overdue = Submission.objects.due(now - grace).filter(
+        Q(swept_at__isnull=True) | Q(swept_at__lt=now - lease)
+    )
+    ids = list(overdue.values_list("pk", flat=True)[:500])
+    Submission.objects.filter(pk__in=ids).update(swept_at=now)
+    return ids
 
 
 def _audit_lost_attempt(submission: Submission) -> None:
