@@ -150,8 +150,13 @@ def send(call: Call, parse: Callable[[Any], Any] = lambda data: data) -> Respons
         failure = errors.Unreachable(f"request failed: {type(exc).__name__}")
         raise _fail(call, url, started, NO_ANSWER, Outcome.UNREACHABLE, failure) from exc
 
-    status = http_response.status_code
-    answer = Answer(status, text, explaining_headers(http_response.headers))
+    answer = Answer(http_response.status_code, text, explaining_headers(http_response.headers))
+    return _read_answer(call, url, started, answer, http_response.headers, parse)
+
+
+def _read_answer(call: Call, url, started, answer: Answer, headers, parse) -> Response:
+    """What the status says: nothing found, come back later, refused, or a success to read."""
+    status, text = answer.status, answer.text
     if status in call.not_found_statuses:
         audit = _audit(call, url, started, answer, Outcome.NOT_FOUND, "")
         return Response(status=status, data=_json_or_none(text), result=None, audit=audit)
@@ -159,7 +164,7 @@ def send(call: Call, parse: Callable[[Any], Any] = lambda data: data) -> Respons
         failure = errors.TransientError(
             f"HTTP {status}: {reason_from(status, text)}",
             status=status,
-            retry_after=parse_retry_after(http_response.headers.get("Retry-After")),
+            retry_after=parse_retry_after(headers.get("Retry-After")),
         )
         raise _fail(call, url, started, answer, Outcome.TRANSIENT, failure)
     if not 200 <= status < 300:
