@@ -34,7 +34,11 @@ def _secret(name: str, dev_default: str) -> str:
 
 SECRET_KEY = _secret("DJANGO_SECRET_KEY", "dev-only-insecure-key-do-not-use-in-production")
 # Encrypts voicemail PINs at rest; defaults to a key derived from SECRET_KEY.
-FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
+# Voicemail PINs at rest: every key in use, newest first (the first encrypts, any decrypts).
+# FIELD_ENCRYPTION_KEY, a single key, is still read; with neither, one derived from SECRET_KEY.
+FIELD_ENCRYPTION_KEYS = env.list(
+    "FIELD_ENCRYPTION_KEYS", default=[env.str("FIELD_ENCRYPTION_KEY", default="")]
+)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
