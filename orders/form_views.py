@@ -3,17 +3,17 @@
 from django.contrib import messages
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect
 
 from orders.forms import CareOrderBuilder
 from orders.models import CareOrder
 from orders.services import save_draft, submit_order
 from portal.decorators import role_required
+from portal.htmx import redirect_after_post, render_page
 from portal.roles import MANAGER, SALES_REP
 
 
@@ -27,7 +27,7 @@ def order_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     order = _own_order(request, pk) if pk is not None else None
     if order is not None and not order.is_draft:
         # Back after submitting, or a second post of a submitted draft: its order page.
-        return _redirect(request, reverse("orders:detail", args=[order.pk]))
+        return redirect_after_post(request, reverse("orders:detail", args=[order.pk]))
     if request.method == "GET":
         if order is not None:
             builder = CareOrderBuilder.from_draft_data(order.draft_data)
@@ -43,7 +43,7 @@ def order_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         # A second click on Save or Submit finds the order the first click made.
         earlier = _order_of_token(request, builder.form_token)
         if earlier is not None and not earlier.is_draft:
-            return _redirect(request, reverse("orders:detail", args=[earlier.pk]))
+            return redirect_after_post(request, reverse("orders:detail", args=[earlier.pk]))
         order = earlier
     if action == "submit":
         return _submit(request, builder, order)
@@ -62,7 +62,7 @@ def _submit(request: HttpRequest, builder: CareOrderBuilder, order: CareOrder | 
             if order is not None:
                 order = _own_order(request, order.pk, lock=True)
                 if not order.is_draft:  # another post of this form submitted it meanwhile
-                    return _redirect(request, reverse("orders:detail", args=[order.pk]))
+                    return redirect_after_post(request, reverse("orders:detail", args=[order.pk]))
             order = submit_order(
                 user=request.user,
                 order=order,
@@ -74,7 +74,7 @@ def _submit(request: HttpRequest, builder: CareOrderBuilder, order: CareOrder | 
         order = _order_of_token(request, builder.form_token)
         if order is None:
             raise
-    return _redirect(request, reverse("orders:detail", args=[order.pk]))
+    return redirect_after_post(request, reverse("orders:detail", args=[order.pk]))
 
 
 def _save(request: HttpRequest, builder: CareOrderBuilder, order: CareOrder | None):
@@ -95,7 +95,7 @@ def _save(request: HttpRequest, builder: CareOrderBuilder, order: CareOrder | No
         if order is None:
             raise
     messages.success(request, "Draft saved")
-    return _redirect(request, reverse("orders:edit", args=[order.pk]))
+    return redirect_after_post(request, reverse("orders:edit", args=[order.pk]))
 
 
 def _own_order(request: HttpRequest, pk: int, *, lock: bool = False) -> CareOrder:
@@ -115,11 +115,4 @@ def _render(
 ) -> HttpResponse:
     action = reverse("orders:edit", args=[order.pk]) if order else reverse("orders:new")
     context = {"builder": builder, "order": order, "form_action": action}
-    # A history restore (back button) needs the whole page, not the form alone.
-    partial = request.htmx and not request.htmx.history_restore_request
-    template = "orders/order_form.html#form" if partial else "orders/order_form.html"
-    return render(request, template, context, status=status)
-
-
-def _redirect(request: HttpRequest, url: str) -> HttpResponse:
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    return render_page(request, "orders/order_form.html", context, partial="form", status=status)

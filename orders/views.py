@@ -3,7 +3,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -12,10 +12,9 @@ from orders.forms_filters import OrderFilterForm
 from orders.models import CareOrder, CarrierNotification
 from portal import roles
 from portal.decorators import role_required
+from portal.htmx import render_page, wants_partial
 from portal.roles import MANAGER, OPS, SALES_REP
 from portal.upstream import order_body
-
-HTMX_STOP_POLLING = 286
 
 
 def _orders_for(request: HttpRequest):
@@ -28,14 +27,15 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The order and its timeline; htmx polls the live part until the order is terminal."""
     order = get_object_or_404(_orders_for(request), pk=pk)
     context = {"order": order, "events": order.events.all()}
-    if not request.htmx and order.submission is not None:
+    if not wants_partial(request) and order.submission is not None:
         context["sent"] = order_body.describe(order.submission.payload)
-    if request.htmx:
-        response = render(request, "orders/order_detail.html#live", context)
-        if order.is_terminal:
-            response.status_code = HTMX_STOP_POLLING
-        return response
-    return render(request, "orders/order_detail.html", context)
+    return render_page(
+        request,
+        "orders/order_detail.html",
+        context,
+        partial="live",
+        stop_polling=order.is_terminal,
+    )
 
 
 @require_GET
@@ -51,9 +51,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
     if roles.is_ops(request.user):
         title = "All orders"
     context = {"form": form, "page": page, "query_string": query.urlencode(), "title": title}
-    if request.htmx:
-        return render(request, "orders/order_list.html#results", context)
-    return render(request, "orders/order_list.html", context)
+    return render_page(request, "orders/order_list.html", context, partial="results")
 
 
 @require_POST

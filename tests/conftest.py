@@ -289,3 +289,11 @@ def log_in_client(live_server, username: str):
     session.get(f"{live_server.url}/", timeout=10)
     session.headers["X-CSRFToken"] = session.cookies["csrftoken"]
     return session
+
+
+def holds_number(text: str, number: str) -> bool:
+    """`number` as a number of its own in `text`: not inside a longer run of digits (timings,
+    microseconds and ids are long runs that hold any short number sooner or later)."""
+    import re
+
+    return re.search(rf"(?<![0-9]){re.escape(number)}(?![0-9])", text) is not None
