@@ -4,13 +4,23 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format bench chaos contract security venv chromium wrk clean
+.PHONY: run dev test test-fast lint format bench chaos contract security venv chromium wrk clean
 
+# Web, worker, beat and the sandbox carrier under supervisord, DEBUG off (see bin/run).
 run: venv
 	bin/run
 
+# The same with DEBUG on (Django's debug pages), for development.
+dev: venv
+	DJANGO_DEBUG=True bin/run
+
 test: venv chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# While working: every test that needs no browser, no worker and no processes of its own,
+# over both cores (markers set in tests/conftest.py).
+test-fast: venv
+	$(PY) -m pytest -n 2 -m "not browser and not worker and not slow" $(PYTEST_ARGS)
 
 # 1,000 mixed writes against a faulty carrier while workers are killed and the broker restarts.
 chaos: venv

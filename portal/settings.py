@@ -65,6 +65,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Needs the login; refuses an oversized body before the CSRF check above parses it.
+    "portal.middleware.RequestBodyLimitMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -218,6 +220,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 WORKER_HEARTBEAT_SECONDS = env.int("WORKER_HEARTBEAT_SECONDS", default=15)
 # Bearer token that shows /health/'s details to monitoring; empty (the default) = ops only.
 HEALTH_TOKEN = env.str("HEALTH_TOKEN", default="")
+# `make run` creates the demo users (known passwords: for a portal on this machine's loopback).
+DEMO_USERS = env.bool("PORTAL_DEMO_USERS", default=False)
 
 # Upstream writes (portal.submissions): attempts, backoff, the in-flight lease, the sweeper.
 # A write is retried until this long after it was queued (or re-queued), not a number of times.
@@ -260,6 +264,15 @@ ORDER_POLL_EVERY_SECONDS = env.float("ORDER_POLL_EVERY_SECONDS", default=60.0)
 
 # Bulk customer import: the largest file accepted.
 BULK_IMPORT_MAX_BYTES = env.int("BULK_IMPORT_MAX_BYTES", default=60 * 1024 * 1024)
+# Uploads (portal/uploads.py): a body over BULK_IMPORT_MAX_BYTES + 1 MB, or over
+# DATA_UPLOAD_MAX_MEMORY_SIZE without a login, gets 413 unread; no file of a request without a
+# login is stored. A file over 2.5 MB is spooled to the system's temporary directory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_HANDLERS = [
+    "portal.uploads.UploadGate",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 # Files up to this size are checked while the upload waits; larger ones by a worker, with the
 # page following the check live.
 BULK_CHECK_INLINE_BYTES = env.int("BULK_CHECK_INLINE_BYTES", default=2 * 1024 * 1024)

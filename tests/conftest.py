@@ -297,3 +297,28 @@ def holds_number(text: str, number: str) -> bool:
     import re
 
     return re.search(rf"(?<![0-9]){re.escape(number)}(?![0-9])", text) is not None
+
+
+# Fixtures that make a test need a browser, a worker, or processes of its own.
+_MARKED_BY_FIXTURE = {"page": "browser", "browser": "browser", "celery_worker": "worker"}
+# Modules whose tests start processes of their own (make run, child Pythons that measure).
+_SLOW_MODULES = {"test_make_run.py", "test_error_pages.py", "test_bulk_memory.py"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark each test by what it needs: `make test-fast` runs those that need neither a browser
+    nor a worker nor processes of their own."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        for fixture, marker in _MARKED_BY_FIXTURE.items():
+            if fixture in fixtures:
+                item.add_marker(marker)
+        if "live_server" in fixtures or item.path.name in _SLOW_MODULES:
+            item.add_marker("slow")
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(settings):
+    """Users are made in most tests: hashing their passwords the production way (PBKDF2, a
+    million rounds) would take most of the suite's time. Login tests still check passwords."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -22,8 +22,9 @@ class Command(BaseCommand):
         parser.add_argument("--password", default="demo-pass-2026")
 
     def handle(self, *args, password: str, **options):
-        if not settings.DEBUG:
-            raise CommandError("Demo users are for development only (DJANGO_DEBUG is off).")
+        # bin/run (make run, on this machine's loopback) asks for them with DEBUG off too.
+        if not settings.DEBUG and not settings.DEMO_USERS:
+            raise CommandError("Demo users are for this machine's portal only: PORTAL_DEMO_USERS.")
         rows = []
         for username, full_name, role, team_name, attuid in DEMO_USERS:
             first, last = full_name.split(" ", 1)
