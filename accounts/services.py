@@ -1,8 +1,9 @@
+import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import Enum
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.forms import CustomerAccountForm, lookup_subject
@@ -81,35 +82,64 @@ def creation_permit(user, query: LookupQuery, now=None) -> Permit:
     return Permit.NO_MATCH if latest == Outcome.NOT_FOUND else Permit.MATCHES
 
 
+class FormAlreadySent(Exception):
+    """The form's transaction id already made a customer this form cannot stand for."""
+
+
+OTHER_DETAILS = "This form was already sent with other details: start again from the lookup."
+NOT_THIS_FORM = "This form cannot be sent: start again from the lookup."
+
+
 def request_customer_account(form: CustomerAccountForm, user) -> Customer:
-    """Save the customer and its submission together; the worker sends it after commit."""
+    """Save the customer and its submission together; the worker sends it after commit.
+
+    The form's transaction id is the submission's idempotency key (unique per kind): the same
+    form sent twice, or six times at once, makes one customer and one request, and every send
+    gets that customer. FormAlreadySent if the id made another rep's customer or other details.
+    """
     data = form.cleaned_data
     key = str(data["transaction_id"])
-    existing = Customer.objects.filter(
-        submission__kind=ACCOUNT_CREATE, submission__idempotency_key=key, created_by=user
-    ).first()
-    if existing is not None:
-        return existing  # the same form sent twice: one account, one request
     attuid = getattr(getattr(user, "profile", None), "attuid", "")
-    with transaction.atomic():
-        submission = create_submission(
-            ACCOUNT_CREATE,
-            payload=accounts_api.account_body(form.to_new_account(attuid)),
-            idempotency_key=key,
-            created_by=user,
-        )
-        return Customer.objects.create(
-            created_by=user,
-            submission=submission,
-            name=data["name"],
-            street1=data["street"],
-            street2=data["street_line2"],
-            city=data["city"],
-            state_code=data["state"],
-            post_code=data["post_code"],
-            country=data["country"],
-            phone_number=data["phone_number"],
-            duns_site_id=data["duns_site_id"],
-            number_of_employees=data["number_of_employees"],
-            override_reason=data["override_reason"],
-        )
+    payload = accounts_api.account_body(form.to_new_account(attuid))
+    existing = _customer_made_with(key)
+    if existing is None:
+        try:
+            with transaction.atomic():
+                return _save_customer(data, user, key, payload)
+        except IntegrityError:
+            existing = _customer_made_with(key)  # a send of the same form won the race
+    if existing is None or existing.created_by_id != user.pk:
+        raise FormAlreadySent(NOT_THIS_FORM)
+    same = json.loads(json.dumps(payload)) == existing.submission.payload
+    if not same or existing.override_reason != data["override_reason"]:
+        raise FormAlreadySent(OTHER_DETAILS)
+    return existing
+
+
+def _customer_made_with(key: str) -> Customer | None:
+    return (
+        Customer.objects.select_related("submission")
+        .filter(submission__kind=ACCOUNT_CREATE, submission__idempotency_key=key)
+        .first()
+    )
+
+
+def _save_customer(data: dict, user, key: str, payload: dict) -> Customer:
+    submission = create_submission(
+        ACCOUNT_CREATE, payload=payload, idempotency_key=key, created_by=user
+    )
+    return Customer.objects.create(
+        created_by=user,
+        submission=submission,
+        name=data["name"],
+        street1=data["street"],
+        street2=data["street_line2"],
+        city=data["city"],
+        state_code=data["state"],
+        post_code=data["post_code"],
+        country=data["country"],
+        phone_number=data["phone_number"],
+        duns_site_id=data["duns_site_id"],
+        number_of_employees=data["number_of_employees"],
+        override_reason=data["override_reason"],
+    )

@@ -12,6 +12,7 @@ from django.views.decorators.vary import vary_on_headers
 from accounts.forms import CustomerAccountForm, LookupForm, SearchForm
 from accounts.models import Customer
 from accounts.services import (
+    FormAlreadySent,
     Permit,
     creation_permit,
     request_customer_account,
@@ -76,7 +77,11 @@ def create_customer(request: HttpRequest) -> HttpResponse:
                 form.needs_reason = True
                 form.add_error("override_reason", "The lookup found matches: say why this is new.")
             else:
-                customer = request_customer_account(form, request.user)
+                try:
+                    customer = request_customer_account(form, request.user)
+                except FormAlreadySent as problem:
+                    form.add_error(None, str(problem))
+                    return render(request, "accounts/create.html", {"form": form}, status=409)
                 return redirect("accounts:customer", pk=customer.pk)
         return render(request, "accounts/create.html", {"form": form}, status=400)
 

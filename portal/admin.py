@@ -11,7 +11,13 @@ class ProfileInline(admin.StackedInline):
     fields = ["team", "attuid"]
 
 
+# What a person may do in the admin itself: only a superuser gives or takes these away.
+PRIVILEGE_FIELDS = ("is_superuser", "is_staff", "groups", "user_permissions")
+
+
 class PortalUserAdmin(UserAdmin):
+    """Ops manage people (names, email, active, password, team); superusers manage privileges."""
+
     inlines = [ProfileInline]
     list_display = ["username", "get_full_name", "team", "roles", "is_active", "last_login"]
     list_filter = ["groups", "profile__team", "is_active", "is_staff"]
@@ -19,6 +25,16 @@ class PortalUserAdmin(UserAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups")
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return fields if request.user.is_superuser else (*fields, *PRIVILEGE_FIELDS)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # Setting a superuser's password or email would be a way to become one.
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
 
     @admin.display(description="Team", ordering="profile__team__name")
     def team(self, user: User) -> str:

@@ -1,12 +1,29 @@
+from datetime import date
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth.models import User
+from django.utils import timezone
 
 from portal import roles
 from portal.audit.models import Action, Outcome
 from portal.audit.reports import API_LABELS, MAX_DAYS, Scope, default_dates, team_member_ids
 from portal.models import Profile, Team
+
+# No audit record is older than the portal; the date arithmetic past year 9999 would overflow.
+EARLIEST_DATE = date(2000, 1, 1)
+
+
+def latest_date() -> date:
+    """The last day a report may cover: the end of next year."""
+    return date(timezone.localdate().year + 1, 12, 31)
+
+
+def in_report_range(day: date) -> date:
+    latest = latest_date()
+    if not EARLIEST_DATE <= day <= latest:
+        raise forms.ValidationError(f"Choose a date from {EARLIEST_DATE} to {latest}.")
+    return day
 
 
 class RepChoiceField(forms.ModelChoiceField):
@@ -54,6 +71,12 @@ class ReportFilterForm(forms.Form):
             "first_name", "last_name", "username"
         )
         rep.show_team = self.sees_all_teams
+
+    def clean_since(self) -> date:
+        return in_report_range(self.cleaned_data["since"])
+
+    def clean_until(self) -> date:
+        return in_report_range(self.cleaned_data["until"])
 
     def clean(self):
         data = super().clean()

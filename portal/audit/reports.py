@@ -8,7 +8,6 @@ the page makes the same few queries whatever the volume. The charts are laid out
 plain numbers for the templates to draw as SVG.
 """
 
-import csv
 import math
 from collections import defaultdict
 from collections.abc import Iterator
@@ -622,28 +621,11 @@ def build_report(scope: Scope) -> Report:
 # CSV export
 
 
-class _Echo:
-    """A file that hands back what is written: csv.writer formats, the response streams."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_lines(scope: Scope, batch: int = 500) -> Iterator[str]:
-    """The CSV text, header first, in pieces of `batch` rows: constant memory at any size."""
-    writer = csv.writer(_Echo())
-    lines = [writer.writerow(CSV_COLUMNS)]
-    for row in csv_rows(scope):
-        lines.append(writer.writerow(row))
-        if len(lines) >= batch:
-            yield "".join(lines)
-            lines = []
-    if lines:
-        yield "".join(lines)
-
-
 def csv_rows(scope: Scope) -> Iterator[list]:
-    """The filtered records, oldest first, as the CSV's cells, read in chunks."""
+    """The header, then the filtered records oldest first, read in chunks: for csv_download.
+
+    The query is built before the first row goes out, so a bad scope fails before streaming.
+    """
     rows = (
         filtered_records(scope)
         .order_by("created_at", "id")
@@ -660,16 +642,11 @@ def csv_rows(scope: Scope) -> Iterator[list]:
             "attempt",
             "error",
         )
-        .iterator(chunk_size=2000)
     )
+    return _with_header(rows.iterator(chunk_size=2000))
+
+
+def _with_header(rows) -> Iterator[list]:
+    yield list(CSV_COLUMNS)
     for created_at, *rest in rows:
-        yield [timezone.localtime(created_at).isoformat(), *(_csv_safe(cell) for cell in rest)]
-
-
-def _csv_safe(cell):
-    """Text a spreadsheet would run as a formula gets a leading quote; None is an empty cell."""
-    if cell is None:
-        return ""
-    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + cell
-    return cell
+        yield [timezone.localtime(created_at).isoformat(), *rest]

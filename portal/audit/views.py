@@ -1,4 +1,4 @@
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
@@ -6,6 +6,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from portal.audit import reports
 from portal.audit.forms import ReportFilterForm
+from portal.csv_export import csv_download
 from portal.decorators import role_required
 from portal.roles import MANAGER, OPS
 
@@ -43,10 +44,6 @@ def export_csv(request: HttpRequest) -> HttpResponse:
         context = {"form": form, "report": None, "team": None, "query": form.query_string()}
         return render(request, TEMPLATE, context, status=400)
     scope = form.scope()
-    response = StreamingHttpResponse(
-        reports.csv_lines(scope), content_type="text/csv; charset=utf-8"
+    return csv_download(
+        reports.csv_rows(scope), f"audit-{scope.since:%Y%m%d}-{scope.until:%Y%m%d}.csv"
     )
-    response["Content-Disposition"] = (
-        f'attachment; filename="audit-{scope.since:%Y%m%d}-{scope.until:%Y%m%d}.csv"'
-    )
-    return response

@@ -337,3 +337,63 @@ def test_a_2xx_without_ids_creates_it_once_and_says_so(
     assert customer.submission.attempts == 1
     assert sandbox.stats()["account_create"]["requests"] == 1
     assert "held no id" in alice_client.get(response.url).content.decode()
+
+
+def test_another_reps_transaction_id_is_refused_with_a_message(alice_client, bob, sandbox):
+    bob_client = Client()
+    bob_client.force_login(bob)
+    look_up(bob_client)
+    bob_client.post(CREATE, bobs := create_form())
+    look_up(alice_client)
+
+    response = alice_client.post(CREATE, create_form(transaction_id=bobs["transaction_id"]))
+
+    assert response.status_code == 409
+    assert "This form cannot be sent: start again from the lookup." in response.content.decode()
+    assert Customer.objects.get().created_by == bob and Submission.objects.count() == 1
+
+
+def test_the_same_transaction_id_with_other_details_is_refused(alice_client, sandbox):
+    look_up(alice_client)
+    alice_client.post(CREATE, form := create_form())
+
+    response = alice_client.post(CREATE, {**form, "phone_number": "(214) 555-0187"})
+
+    html = response.content.decode()
+    assert response.status_code == 409
+    assert "This form was already sent with other details: start again from the lookup." in html
+    assert 'value="(214) 555-0187"' in html  # nothing typed is lost
+    assert Customer.objects.get().phone_number == "7703316389"
+    assert Submission.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_six_simultaneous_sends_of_one_form_make_one_customer_and_one_request(
+    alice_client, sandbox, celery_worker, live_server
+):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+
+    look_up(alice_client)
+    form = {**create_form(), "csrfmiddlewaretoken": "C" * 32}
+    cookies = {"sessionid": alice_client.cookies["sessionid"].value, "csrftoken": "C" * 32}
+    start = threading.Barrier(6)
+
+    def send(_):
+        start.wait(timeout=10)
+        url = live_server.url + CREATE
+        return requests.post(url, form, cookies=cookies, allow_redirects=False, timeout=30)
+
+    with ThreadPoolExecutor(6) as pool:
+        responses = list(pool.map(send, range(6)))
+
+    customer = settle(Customer.objects.get())  # one, created once
+    assert [(r.status_code, r.headers.get("Location")) for r in responses] == [
+        (302, reverse("accounts:customer", args=[customer.pk]))
+    ] * 6
+    assert customer.state == Customer.State.CREATED and Submission.objects.count() == 1
+    key = customer.submission.idempotency_key
+    sent = sandbox.requests("account_create")
+    assert [r["headers"]["x-transaction-id"] for r in sent].count(key) == 1

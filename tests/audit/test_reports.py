@@ -384,3 +384,15 @@ def test_query_count_does_not_grow_with_the_data(
         client.force_login(user)
         with django_assert_max_num_queries(16):
             client.get(URL, params)
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "1999-12-31"])
+def test_dates_out_of_range_are_explained_on_the_page_and_the_csv(client, carol, day):
+    client.force_login(carol)
+    year = timezone.localdate().year + 1
+    for url in (URL, EXPORT):
+        response = client.get(url, {"since": day, "until": day})
+        assert (response.status_code, response.streaming) == (400, False)
+        assert f"Choose a date from 2000-01-01 to {year}-12-31." in response.content.decode()
+        last = client.get(url, {"since": f"{year}-01-01", "until": f"{year}-12-31"})
+        assert last.status_code == 200  # the last day allowed

@@ -45,9 +45,7 @@ def test_the_admin_links_a_record_to_what_it_was_about(client, olivia, alice):
     from portal.submissions.models import Submission
 
     order = CareOrder.objects.create(created_by=alice)
-    submission = Submission.objects.create(
-        kind="care_order", idempotency_key="msg-1", payload={}
-    )
+    submission = Submission.objects.create(kind="care_order", idempotency_key="msg-1", payload={})
     AuditRecord.objects.create(
         action="care_order",
         api="orders",
