@@ -181,7 +181,7 @@ def _repeated_change_requests(raw_body: bytes) -> list[Violation]:
     ]
 
 
-EXTRA_RULES = {"care_order": _repeated_change_requests}
+RULES_BEYOND_SCHEMA = {"care_order": _repeated_change_requests}
 
 
 def check_request(endpoint: str, headers: Message, raw_body: bytes) -> list[Violation]:
@@ -190,5 +190,5 @@ def check_request(endpoint: str, headers: Message, raw_body: bytes) -> list[Viol
     if operation is None:
         return []
     found = operation.check(headers, raw_body)
-    extra = EXTRA_RULES.get(endpoint)
-    return found + extra(raw_body) if extra else found
+    rule_beyond_schema = RULES_BEYOND_SCHEMA.get(endpoint)
+    return found + rule_beyond_schema(raw_body) if rule_beyond_schema else found

@@ -27,7 +27,6 @@ from supervisor.xmlrpc import SupervisorTransport
 from sandbox.testing import free_port
 from tests.conftest import ROOT
 
-
 START_TIMEOUT_S = 120  # a fresh var dir: migrate and collectstatic first
 RESTART_WITHIN_S = 10
 STOP_WITHIN_S = 10
