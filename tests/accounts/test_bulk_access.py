@@ -9,10 +9,8 @@ from accounts.models import BulkImport
 from tests.accounts.test_bulk_file import csv_text, customer, upload
 from tests.conftest import _make_user
 
-
-@pytest.fixture(autouse=True)
-def var_dir(settings, tmp_path):
-    settings.VAR_DIR = tmp_path / "var"
+# Every test stores its uploads in a var folder of its own.
+pytestmark = pytest.mark.usefixtures("var_dir")
 
 
 @pytest.fixture

@@ -15,18 +15,6 @@ from tests.conftest import log_in, wait_until
 HTMX = {"HX-Request": "true"}
 
 
-@pytest.fixture
-def ops_client(client, olivia):
-    client.force_login(olivia)
-    return client
-
-
-@pytest.fixture
-def var_dir(settings, tmp_path):
-    settings.VAR_DIR = tmp_path / "var"
-    return settings.VAR_DIR
-
-
 def page(client, bulk_import: BulkImport, **headers):
     return client.get(reverse("accounts:bulk_import", args=[bulk_import.pk]), headers=headers)
 

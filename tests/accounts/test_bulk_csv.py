@@ -24,16 +24,8 @@ def bulk_csv(*rows: dict) -> str:
     return out.getvalue()
 
 
-@pytest.fixture(autouse=True)
-def var_dir(settings, tmp_path):
-    settings.VAR_DIR = tmp_path / "var"
-    return settings.VAR_DIR
-
-
-@pytest.fixture
-def ops_client(client, olivia):
-    client.force_login(olivia)
-    return client
+# Every test stores its uploads in a var folder of its own.
+pytestmark = pytest.mark.usefixtures("var_dir")
 
 
 def test_the_results_file_defuses_every_cell_a_spreadsheet_would_run(ops_client):

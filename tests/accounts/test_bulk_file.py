@@ -130,17 +130,8 @@ def results(client, bulk_import: BulkImport) -> list[list[str]]:
     return list(csv.reader(io.StringIO(body)))
 
 
-@pytest.fixture(autouse=True)
-def var_dir(settings, tmp_path):
-    """Uploads are stored under VAR_DIR/imports: a folder of the test's own."""
-    settings.VAR_DIR = tmp_path / "var"
-    return settings.VAR_DIR
-
-
-@pytest.fixture
-def ops_client(client, olivia):
-    client.force_login(olivia)
-    return client
+# Every test stores its uploads in a var folder of its own.
+pytestmark = pytest.mark.usefixtures("var_dir")
 
 
 def problems_by_line(bulk_import: BulkImport) -> dict[int, list[list[str]]]:

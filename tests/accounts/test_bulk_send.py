@@ -23,17 +23,8 @@ from tests.accounts.test_bulk_file import (
 )
 from tests.conftest import wait_until
 
-
-@pytest.fixture(autouse=True)
-def var_dir(settings, tmp_path):
-    settings.VAR_DIR = tmp_path / "var"
-    return settings.VAR_DIR
-
-
-@pytest.fixture
-def ops_client(client, olivia):
-    client.force_login(olivia)
-    return client
+# Every test stores its uploads in a var folder of its own.
+pytestmark = pytest.mark.usefixtures("var_dir")
 
 
 def send(client, bulk_import: BulkImport):
