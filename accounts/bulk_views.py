@@ -14,10 +14,9 @@ from accounts import bulk
 from accounts.models import BulkImport
 from portal.csv_export import csv_download
 from portal.decorators import role_required
+from portal.htmx import render_page, wants_partial
 from portal.roles import MANAGER, OPS
 from portal.submissions.models import Status
-
-HTMX_STOP_POLLING = 286
 
 
 class UploadForm(forms.Form):
@@ -74,22 +73,20 @@ def bulk_import(request: HttpRequest, pk: int) -> HttpResponse:
     the preview.
     """
     bulk_import = get_object_or_404(_imports_for(request).select_related("sent_by"), pk=pk)
-    checking = bulk_import.state == BulkImport.State.CHECKING
-    if request.htmx and checking:
-        return render(request, "accounts/bulk_import.html#checking", {"bulk_import": bulk_import})
-    if request.htmx and request.htmx.target == "bulk-checking":
-        return HttpResponseClientRefresh()
+    template = "accounts/bulk_import.html"
+    if bulk_import.state == BulkImport.State.CHECKING and wants_partial(request):
+        return render_page(request, template, {"bulk_import": bulk_import}, partial="checking")
+    if wants_partial(request) and request.htmx.target == "bulk-checking":
+        return HttpResponseClientRefresh()  # the check ended: the whole page shows the preview
     progress = bulk.progress(bulk_import)
     context = {"bulk_import": bulk_import, "progress": progress}
-    if request.htmx:
-        response = render(request, "accounts/bulk_import.html#progress", context)
-        if progress.finished:
-            response.status_code = HTMX_STOP_POLLING
-        return response
-    context["problems"] = bulk.listed_problems(bulk_import)
-    context["max_listed"] = bulk.MAX_LISTED_PROBLEMS
-    context["batch_count"] = -(-bulk_import.good_customer_count // bulk.BATCH_SIZE)
-    return render(request, "accounts/bulk_import.html", context)
+    if not wants_partial(request):
+        context["problems"] = bulk.listed_problems(bulk_import)
+        context["max_listed"] = bulk.MAX_LISTED_PROBLEMS
+        context["batch_count"] = -(-bulk_import.good_customer_count // bulk.BATCH_SIZE)
+    return render_page(
+        request, template, context, partial="progress", stop_polling=progress.finished
+    )
 
 
 @require_POST

@@ -4,7 +4,6 @@ from urllib.parse import urlencode
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
@@ -20,6 +19,7 @@ from accounts.services import (
     run_search,
 )
 from portal.decorators import role_required
+from portal.htmx import render_page, wants_partial
 from portal.roles import MANAGER, OPS, SALES_REP
 
 
@@ -32,22 +32,17 @@ def lookup(request: HttpRequest) -> HttpResponse:
     submitted = any(name in data for name in LookupForm.base_fields)
     form = LookupForm(data if submitted else None)
     outcome = run_lookup(form.to_query(), user=request.user) if form.is_valid() else None
-    # A history restore (back button) needs the whole page, not the partial.
-    partial = bool(request.htmx) and not request.htmx.history_restore_request
     context = {
         "form": form,
-        "fields": _fields_with_errors(form, data, quiet=partial),
+        "fields": _fields_with_errors(form, data, quiet=wants_partial(request)),
         "outcome": outcome,
         "submitted": submitted,
         "create_query": urlencode(form.cleaned_data) if outcome else "",
     }
-    if partial:
-        # The results, plus each field's error swapped in place so typing never loses focus.
-        html = render_to_string("accounts/lookup.html#results", context, request) + (
-            render_to_string("accounts/lookup.html#field_errors_oob", context, request)
-        )
-        return HttpResponse(html)
-    return render(request, "accounts/lookup.html", context)
+    # The results, plus each field's error swapped in place so typing never loses focus.
+    return render_page(
+        request, "accounts/lookup.html", context, partial="results", oob=("field_errors_oob",)
+    )
 
 
 def _fields_with_errors(form: LookupForm, data, *, quiet: bool) -> list[tuple]:
@@ -130,12 +125,14 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(
         Customer.objects.for_user(request.user).select_related("submission", "created_by"), pk=pk
     )
-    if request.htmx:
-        response = render(request, "accounts/customer.html#status", {"customer": customer})
-        if customer.is_settled:
-            response.status_code = 286  # htmx: stop polling
-        return response
-    return render(request, "accounts/customer.html", {"customer": customer})
+    context = {"customer": customer}
+    return render_page(
+        request,
+        "accounts/customer.html",
+        context,
+        partial="status",
+        stop_polling=customer.is_settled,
+    )
 
 
 @require_GET
@@ -164,7 +161,7 @@ def customer_search(request: HttpRequest) -> HttpResponse:
     if found is not None:
         context["previous_query"] = _search_query(criteria, found.previous_offset)
         context["next_query"] = _search_query(criteria, found.page_offset + 1)
-    return render(request, _template_for(request, "accounts/search.html#results"), context)
+    return render_page(request, "accounts/search.html", context, partial="results")
 
 
 @require_GET
@@ -183,18 +180,10 @@ def search_individual(request: HttpRequest, individual_id: str) -> HttpResponse:
         "problem": problem,
         "back_url": reverse("accounts:search") + "?" + _search_query(criteria, criteria["page"]),
     }
-    template = _template_for(request, "accounts/search.html#individual_accounts")
-    return render(request, template, context)
+    return render_page(request, "accounts/search.html", context, partial="individual_accounts")
 
 
 def _search_query(criteria: dict, page: int) -> str:
     """The search's URL parameters for one page; "any service type" is left out."""
     params = {"service": criteria["service"], "per_page": criteria["per_page"]}
     return urlencode({name: value for name, value in params.items() if value} | {"page": page})
-
-
-def _template_for(request: HttpRequest, partial: str) -> str:
-    """htmx swaps in the partial; a history restore (back button) needs the whole page."""
-    if request.htmx and not request.htmx.history_restore_request:
-        return partial
-    return partial.split("#", 1)[0]

@@ -1,6 +1,5 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
@@ -8,6 +7,7 @@ from portal.audit import reports
 from portal.audit.forms import ReportFilterForm
 from portal.csv_export import csv_download
 from portal.decorators import role_required
+from portal.htmx import render_page, wants_partial
 from portal.roles import MANAGER, OPS
 
 TEMPLATE = "audit/report.html"
@@ -26,13 +26,16 @@ def report(request: HttpRequest) -> HttpResponse:
         "team": form.report_team if valid else None,
         "query": form.query_string(),
     }
-    if request.htmx and not request.htmx.history_restore_request:
-        # The report body, plus the one-line summary that screen readers announce.
-        html = render_to_string(f"{TEMPLATE}#report", context, request) + render_to_string(
-            f"{TEMPLATE}#status", {**context, "oob": True}, request
-        )
-        return HttpResponse(html)
-    return render(request, TEMPLATE, context, status=200 if valid else 400)
+    # The report body, plus the one-line summary that screen readers announce (out of band).
+    return render_page(
+        request,
+        TEMPLATE,
+        {**context, "oob": True} if wants_partial(request) else context,
+        partial="report",
+        oob=("status",),
+        # A live update with bad filters still swaps in (its errors show); the page says 400.
+        status=200 if valid or wants_partial(request) else 400,
+    )
 
 
 @require_GET
