@@ -200,9 +200,11 @@ def pushes_summary() -> dict[str, int]:
     outcomes = dict(
         CarrierNotification.objects.values_list("outcome").annotate(n=Count("id")).order_by()
     )
+    held_first = CarrierNotification.objects.filter(detail="held until the 202 was recorded")
     return {
         "applied": outcomes.get("applied", 0),
         "stale": outcomes.get("stale", 0),
+        "held": held_first.count() + outcomes.get("held", 0),
         "unknown": outcomes.get("unknown_order", 0),
         "completed": CareOrder.objects.filter(status=CareOrder.Status.COMPLETED).count(),
         "accepted": CareOrder.objects.exclude(submission__status="cancelled")

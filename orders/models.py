@@ -174,6 +174,7 @@ class CarrierNotification(models.Model):
 
     class Outcome(models.TextChoices):
         APPLIED = "applied", "Applied"
+        HELD = "held", "Held until the order's 202 is recorded"
         DUPLICATE = "duplicate", "Duplicate (already seen)"
         STALE = "stale", "Arrived after a later milestone"
         UNKNOWN_ORDER = "unknown_order", "Unknown order"

@@ -120,8 +120,10 @@ Outcome = CarrierNotification.Outcome
 def receive_notification(body: bytes, signature: str, remote_addr: str | None):
     """Record every push; apply a signed one once, whatever order the milestones arrive in.
 
-    Only a push that was applied (or arrived after a later milestone) keeps its event id, so a
-    push refused for now (its order not known yet) is applied when the carrier sends it again.
+    A push for an order whose 202 the portal has not recorded yet is held and applied when it
+    is; one that matches no order the portal has sent is not remembered as seen, so the
+    carrier's retry is applied if that order turns up. Only an applied or held push keeps its
+    event id, so a repeat of it is a duplicate.
     """
     record = CarrierNotification(remote_addr=remote_addr)
     if not pushes.signature_is_valid(signature, body):
@@ -142,12 +144,51 @@ def receive_notification(body: bytes, signature: str, remote_addr: str | None):
         if CarrierNotification.objects.filter(event_id=push.event_id).exists():
             record.outcome = Outcome.DUPLICATE
         else:
-            record.order = _order_pushed_about(push)
-            record.outcome = _apply_push(record.order, push)
-            if record.outcome in (Outcome.APPLIED, Outcome.STALE):
+            record.order = _order_pushed_about(push) or _order_being_sent(push)
+            if record.order is not None and record.order.status == CareOrder.Status.SUBMITTING:
+                record.outcome, record.detail = Outcome.HELD, push.reason[:300]
+            else:
+                record.outcome = _apply_push(record.order, push)
+            if record.outcome in (Outcome.APPLIED, Outcome.STALE, Outcome.HELD):
                 record.event_id = push.event_id
         record.save()
     return record
+
+
+def _order_being_sent(push: pushes.MilestonePush) -> CareOrder | None:
+    """The order the push names by its conversation id while its send is under way: the
+    carrier has it, though its 202 is not recorded yet (or its answer was lost). Locked, so
+    the 202's own transaction either sees this push held or this push sees the order sent."""
+    if not push.conversation_id:
+        return None
+    try:
+        conversation = uuid.UUID(push.conversation_id)
+    except ValueError:
+        return None
+    order = (
+        CareOrder.objects.select_for_update()
+        .filter(conversation_id=conversation, status__in=(CareOrder.Status.SUBMITTING, *SENT))
+        .select_related("submission")
+        .first()
+    )
+    if order is not None and order.status != CareOrder.Status.SUBMITTING:
+        return _order_pushed_about(push)  # sent meanwhile: matched (and checked) as usual
+    return order
+
+
+def apply_held_pushes(order: CareOrder) -> int:
+    """Once the 202 is recorded: the milestones that arrived before it, in the order received."""
+    held = CarrierNotification.objects.filter(order=order, outcome=Outcome.HELD).order_by("id")
+    applied = 0
+    for record in held:
+        changed = apply_milestone(
+            order, record.milestone, source=OrderEvent.Source.CARRIER_PUSH, note=record.detail
+        )
+        record.outcome = Outcome.APPLIED if changed else Outcome.STALE
+        record.detail = "held until the 202 was recorded"
+        record.save(update_fields=["outcome", "detail"])
+        applied += 1
+    return applied
 
 
 def count_refused_push(remote_addr: str | None, now=None) -> int:

@@ -3,7 +3,7 @@
 import re
 
 from orders.models import CareOrder, OrderEvent
-from orders.services import CARE_ORDER, body_with_pins
+from orders.services import CARE_ORDER, apply_held_pushes, body_with_pins
 from portal import crypto
 from portal.submissions.models import Status
 from portal.submissions.services import Handler, register
@@ -71,6 +71,7 @@ def succeeded(submission, response) -> None:
         # As the page shows it: a 202 and no body. Its milestones name the conversation id.
         note = "The carrier gave no order id; its milestones are matched by this order's ids."
     order.advance(CareOrder.Status.ACCEPTED, source=PORTAL, note=note)
+    apply_held_pushes(order)
 
 
 def rejected(submission, failure) -> None:

@@ -85,6 +85,6 @@ def carrier_notification(request: HttpRequest) -> JsonResponse:
     if record.outcome == CarrierNotification.Outcome.MALFORMED:
         return JsonResponse({"error": "malformed notification"}, status=400)
     if record.outcome == CarrierNotification.Outcome.UNKNOWN_ORDER:
-        # Perhaps its 202 is still being recorded: a 404 makes the carrier push again later.
+        # No order the portal has sent matches it: a 404 makes the carrier push again later.
         return JsonResponse({"outcome": record.outcome}, status=404)
     return JsonResponse({"outcome": record.outcome})

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "portal.submissions",
     "accounts",
     "orders",
+    "reports",
 ]
 
 MIDDLEWARE = [

@@ -19,7 +19,7 @@ urlpatterns = [
     path("health/", views.health, name="health"),
     path("accounts/", include("accounts.urls")),
     path("orders/", include("orders.urls")),
-    path("reports/", include("portal.audit.urls")),
+    path("reports/", include("reports.urls")),
     path("admin/status/", status.system_status, name="system_status"),
     path("admin/", admin.site.urls),
 ]

@@ -102,7 +102,7 @@ def claim(submission_id: int) -> Submission | None:
     return Submission.objects.get(pk=submission_id) if taken else None
 
 
-def process(submission_id: int) -> str | None:
+def make_attempt(submission_id: int) -> str | None:
     """One attempt at a submission. Returns its status afterwards, or None if not claimed."""
     submission = claim(submission_id)
     if submission is None:

@@ -12,7 +12,7 @@ from portal.submissions import services
     ignore_result=True,
 )
 def process_submission(submission_id: int) -> None:
-    services.process(submission_id)
+    services.make_attempt(submission_id)
 
 
 @shared_task(name="portal.submissions.sweep", ignore_result=True)

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from accounts import bulk, bulk_results
+from accounts import bulk
+from accounts.bulk import results as bulk_results
 from accounts.models import BulkImport
 from portal.csv_export import csv_text, neutralise, restore
 from tests.accounts.test_bulk_file import customer, results, upload

@@ -9,7 +9,8 @@ import tracemalloc
 
 import pytest
 
-from accounts import bulk, bulk_reading
+from accounts import bulk
+from accounts.bulk import reading as bulk_reading
 from accounts.models import BulkImport
 from tests.accounts.test_bulk_file import write_bulk_file
 from tests.conftest import ROOT, database_url_for_subprocess

@@ -279,7 +279,7 @@ def test_the_progress_polls_while_batches_wait_and_stops_polling_with_286(ops_cl
     assert 'hx-trigger="every 1s"' in html and "<html" not in html
     assert '<td id="batches-left">2</td>' in html
     for submission in Submission.objects.order_by("pk"):
-        services.process(submission.pk)  # what the worker does with each
+        services.make_attempt(submission.pk)  # what the worker does with each
     done = ops_client.get(url, headers=htmx)
     assert done.status_code == 286
     html = done.content.decode()

@@ -6,16 +6,18 @@ from datetime import datetime, timedelta
 from django.core.management import call_command
 from django.utils import timezone
 
-from portal.audit import reports, rollup
+from portal.audit import rollup
 from portal.audit.chain import export_and_remove, verify_chain
 from portal.audit.models import Action, AuditDay, AuditRollupMark, Outcome
 from portal.models import Team
-from tests.audit.test_reports import record
+from reports.report import build_report
+from reports.scope import Scope, default_dates, team_member_ids
+from tests.reports.test_reports import record
 
 
-def numbers(scope: reports.Scope) -> dict:
+def numbers(scope: Scope) -> dict:
     """Everything the report page shows that counts records."""
-    report = reports.build_report(scope)
+    report = build_report(scope)
     return {
         "calls": report.calls,
         "successes": report.successes,
@@ -29,15 +31,15 @@ def numbers(scope: reports.Scope) -> dict:
     }
 
 
-def scopes(alice) -> list[reports.Scope]:
-    since, until = reports.default_dates()
-    central = reports.team_member_ids(Team.objects.get(name="Central").pk)
+def scopes(alice) -> list[Scope]:
+    since, until = default_dates()
+    central = team_member_ids(Team.objects.get(name="Central").pk)
     return [
-        reports.Scope(since, until),
-        reports.Scope(since, until, central),
-        reports.Scope(since, until, central, rep_id=alice.pk, action=Action.LOOKUP),
-        reports.Scope(since, until, outcome=Outcome.TIMEOUT),
-        reports.Scope(since - timedelta(days=60), until, api="orders"),
+        Scope(since, until),
+        Scope(since, until, central),
+        Scope(since, until, central, rep_id=alice.pk, action=Action.LOOKUP),
+        Scope(since, until, outcome=Outcome.TIMEOUT),
+        Scope(since - timedelta(days=60), until, api="orders"),
     ]
 
 
@@ -79,8 +81,8 @@ def test_records_after_the_rollup_are_counted_once(alice, bob):
     record(alice, Action.LOOKUP)
     record(alice, Action.ACCOUNT_CREATE, idempotency_key="k1", attempt=3)  # a replay: not new
     record(alice, Action.ACCOUNT_CREATE, idempotency_key="k2")
-    since, until = reports.default_dates()
-    scope = reports.Scope(since, until)
+    since, until = default_dates()
+    scope = Scope(since, until)
 
     tail = numbers(scope)
     assert rollup.roll_up() == 3
@@ -113,7 +115,7 @@ def test_retention_recounts_the_days_it_emptied(alice, bob, tmp_path):
     a_varied_trail(alice, bob)
     rollup.roll_up()
     since = timezone.localdate() - timedelta(days=90)
-    scope = reports.Scope(since, timezone.localdate())
+    scope = Scope(since, timezone.localdate())
     assert numbers(scope)["calls"] == 11
 
     export_and_remove(old + timedelta(minutes=90), tmp_path)

@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from orders.models import CareOrder, CarrierNotification
 from tests.conftest import holds_number, log_in
@@ -100,3 +101,63 @@ def test_a_rep_orders_two_changes_and_sees_it_complete(
     assert PIN not in page.content()
     assert PIN not in json.dumps(sandbox.requests())
     assert PIN not in json.dumps(order.draft_data)
+
+
+# -- in a browser: the parts that CSS shows, htmx swaps, the strict CSP --------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_works_in_a_browser_under_the_strict_csp(page, live_server, alice):
+    refused = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security" in message.text else None
+        ),
+    )
+    log_in(page, live_server, "alice")
+    page.goto(f"{live_server.url}{reverse('orders:new')}?account=81730304")
+
+    suspend_reason = page.locator("#id_cr-0-suspend_reason")
+    assert not suspend_reason.is_visible()
+    page.locator("#id_cr-0-type").select_option("suspend")
+    assert suspend_reason.is_visible()
+    assert not page.locator("#id_cr-0-resume_reason").is_visible()
+    assert not page.locator("#id_cr-0-effective_on").is_visible()
+    page.locator("#id_cr-0-effective_when").select_option("date")
+    assert page.locator("#id_cr-0-effective_on").is_visible()
+
+    page.locator("#id_cr-0-ctn").fill("(214) 555-0123")
+    page.get_by_role("button", name="Add an item to change request 1").click()
+    page.locator("#id_cr-0-item-0-sku").wait_for()
+    assert (
+        page.url == f"{live_server.url}{reverse('orders:new')}?account=81730304"
+    )  # swapped in place
+    assert page.locator("#id_cr-0-ctn").input_value() == "(214) 555-0123"
+    # htmx moves focus to the new row's autofocus field as the swap settles: wait for it.
+    expect(page.locator("#id_cr-0-item-0-sku")).to_be_focused()
+    page.locator("#id_cr-0-item-0-sku").fill("sku12037300017")
+
+    page.get_by_role("button", name="Submit order").click()
+    page.get_by_text("Please correct the marked fields").wait_for()
+    assert suspend_reason.is_visible()
+    assert "Choose a reason for the suspend." in page.locator("#cr-0").inner_text()
+    assert page.locator("#id_cr-0-item-0-sku").input_value() == "sku12037300017"
+
+    suspend_reason.select_option("Lost")
+    page.locator("#id_cr-0-effective_on").fill("2030-01-31")
+    page.locator("#id_cr-0-item-0-action").select_option("add")
+    page.locator("#id_contact_first_name").fill("Alex")
+    page.locator("#id_contact_last_name").fill("Bell")
+    page.locator("#id_contact_email").fill("alexbell@att.com")
+    page.locator("#id_contact_phone").fill("1234567890")
+    page.get_by_role("button", name="Submit order").click()
+
+    page.wait_for_url(re.compile(r"/orders/\d+/$"))
+    order = CareOrder.objects.get()
+    assert page.url == f"{live_server.url}/orders/{order.pk}/"
+    # The picked day from its start, in the portal's time zone.
+    assert order.submission.payload["careOrderRequest"]["changeRequest"][0]["effectiveDate"] == (
+        "2030-01-31T00:00:00.000-06:00"
+    )
+    assert refused == []

@@ -234,7 +234,7 @@ def test_it_does_not_apply_a_push_naming_another_orders_change_requests(client, 
     assert ours.status == CareOrder.Status.COMPLETED
 
 
-def test_it_answers_404_to_a_push_for_an_order_not_yet_accepted_and_applies_its_retry(
+def test_it_answers_404_to_a_push_for_an_order_not_yet_sent_and_applies_its_retry(
     client, alice, sandbox
 ):
     sandbox.set_config(notify_url=None)
@@ -243,21 +243,17 @@ def test_it_answers_404_to_a_push_for_an_order_not_yet_accepted_and_applies_its_
         "received", conversation_id=str(draft.conversation_id), change_request_ids=["ChangeID1"]
     )
 
-    # A draft, then queued, then being sent: not yet the carrier's, so not matched.
+    # A draft, then queued: not the carrier's, so not matched, and never moved by a push.
     assert push(client, body).status_code == 404
     order = submit(alice, order=draft)
     assert (order.pk, order.status) == (draft.pk, CareOrder.Status.QUEUED)
     assert push(client, body).status_code == 404
-    order.advance(CareOrder.Status.SUBMITTING, source="portal")
-    assert push(client, body).status_code == 404
-    # None of them was remembered: the carrier's retry must not read as a duplicate.
+    # Neither was remembered: the carrier's retry must not read as a duplicate.
     refused = CarrierNotification.objects.filter(outcome="unknown_order")
-    assert list(refused.values_list("event_id", flat=True)) == [None, None, None]
+    assert list(refused.values_list("event_id", flat=True)) == [None, None]
 
     # The worker sends it and the carrier takes it (202): the same push is applied now.
-    assert submissions.process(order.submission_id) == Status.SUCCEEDED
-    order.refresh_from_db()
-    assert order.status == CareOrder.Status.ACCEPTED
+    assert submissions.make_attempt(order.submission_id) == Status.SUCCEEDED
     again = push(client, body)
 
     assert again.status_code == 200
@@ -266,6 +262,29 @@ def test_it_answers_404_to_a_push_for_an_order_not_yet_accepted_and_applies_its_
     assert order.status == CareOrder.Status.RECEIVED
     assert CarrierNotification.objects.get(event_id=body["eventId"]).order == order
     assert push(client, body).json() == {"outcome": "duplicate"}
+
+
+def test_a_push_that_beats_the_202_is_held_and_applied_when_the_202_is_recorded(
+    client, alice, sandbox
+):
+    """The carrier pushes "received" while the worker still waits for its 202 (or lost it):
+    the push is held, never dropped, and the order moves on once the 202 is recorded."""
+    sandbox.set_config(notify_url=None)
+    order = submit(alice)
+    order.advance(CareOrder.Status.SUBMITTING, source="portal")
+    early = notification("received", conversation_id=str(order.conversation_id))
+
+    held = push(client, early)
+
+    assert (held.status_code, held.json()) == (200, {"outcome": "held"})
+    assert push(client, early).json() == {"outcome": "duplicate"}
+    order.refresh_from_db()
+    assert order.status == CareOrder.Status.SUBMITTING
+    assert submissions.make_attempt(order.submission_id) == Status.SUCCEEDED
+    order.refresh_from_db()
+    assert order.status == CareOrder.Status.RECEIVED
+    record = CarrierNotification.objects.get(event_id=early["eventId"])
+    assert (record.outcome, record.detail) == ("applied", "held until the 202 was recorded")
 
 
 # -- the order's pages -------------------------------------------------------------------------
@@ -379,7 +398,7 @@ def test_it_keeps_the_carriers_reason_for_a_refused_care_order(alice_client, ali
     bad["careOrderRequest"]["poNumber"] = 202405040001
     Submission.objects.filter(pk=order.submission_id).update(payload=bad)
 
-    assert submissions.process(order.submission_id) == Status.REJECTED
+    assert submissions.make_attempt(order.submission_id) == Status.REJECTED
 
     order.refresh_from_db()
     submission = order.submission
@@ -399,7 +418,7 @@ def test_it_keeps_the_carriers_reason_for_a_refused_care_order(alice_client, ali
     [sent] = sandbox.requests("care_order")
     assert sent["status"] == 422
     assert sandbox.stats()["care_order"]["side_effects"] == 0
-    assert submissions.process(order.submission_id) is None
+    assert submissions.make_attempt(order.submission_id) is None
     # The rep reads the carrier's reason on the order's page.
     page = alice_client.get(reverse("orders:detail", args=[order.pk])).content.decode()
     assert "careOrderRequest.poNumber" in page

@@ -8,7 +8,6 @@ import re
 import pytest
 from django.http import QueryDict
 from django.urls import reverse
-from playwright.sync_api import expect
 
 from orders.forms import CareOrderBuilder, ChangeRequestForm, ItemForm, LabelForm, OrderForm
 from orders.models import CareOrder
@@ -16,7 +15,6 @@ from orders.validators import luhn_is_valid
 from portal import crypto
 from portal.upstream import order_body
 from portal.upstream.order_body import care_order_body, with_voicemail_pins
-from tests.conftest import log_in
 from tests.orders.conftest import EXAMPLE_CHANGE, EXAMPLE_ORDER, contract_breaches, empty_values
 
 NEW = reverse("orders:new")
@@ -970,61 +968,3 @@ def test_it_lets_a_manager_use_the_form(client, carol):
 def test_it_refuses_other_methods(alice_client):
     assert alice_client.put(NEW).status_code == 405
     assert alice_client.delete(NEW).status_code == 405
-
-
-# -- in a browser: the parts that CSS shows, htmx swaps, the strict CSP --------------------
-
-
-@pytest.mark.django_db(transaction=True)
-def test_it_works_in_a_browser_under_the_strict_csp(page, live_server, alice):
-    refused = []
-    page.on(
-        "console",
-        lambda message: (
-            refused.append(message.text) if "Content Security" in message.text else None
-        ),
-    )
-    log_in(page, live_server, "alice")
-    page.goto(f"{live_server.url}{NEW}?account=81730304")
-
-    suspend_reason = page.locator("#id_cr-0-suspend_reason")
-    assert not suspend_reason.is_visible()
-    page.locator("#id_cr-0-type").select_option("suspend")
-    assert suspend_reason.is_visible()
-    assert not page.locator("#id_cr-0-resume_reason").is_visible()
-    assert not page.locator("#id_cr-0-effective_on").is_visible()
-    page.locator("#id_cr-0-effective_when").select_option("date")
-    assert page.locator("#id_cr-0-effective_on").is_visible()
-
-    page.locator("#id_cr-0-ctn").fill("(214) 555-0123")
-    page.get_by_role("button", name="Add an item to change request 1").click()
-    page.locator("#id_cr-0-item-0-sku").wait_for()
-    assert page.url == f"{live_server.url}{NEW}?account=81730304"  # swapped in place
-    assert page.locator("#id_cr-0-ctn").input_value() == "(214) 555-0123"
-    # htmx moves focus to the new row's autofocus field as the swap settles: wait for it.
-    expect(page.locator("#id_cr-0-item-0-sku")).to_be_focused()
-    page.locator("#id_cr-0-item-0-sku").fill("sku12037300017")
-
-    page.get_by_role("button", name="Submit order").click()
-    page.get_by_text("Please correct the marked fields").wait_for()
-    assert suspend_reason.is_visible()
-    assert "Choose a reason for the suspend." in page.locator("#cr-0").inner_text()
-    assert page.locator("#id_cr-0-item-0-sku").input_value() == "sku12037300017"
-
-    suspend_reason.select_option("Lost")
-    page.locator("#id_cr-0-effective_on").fill("2030-01-31")
-    page.locator("#id_cr-0-item-0-action").select_option("add")
-    page.locator("#id_contact_first_name").fill("Alex")
-    page.locator("#id_contact_last_name").fill("Bell")
-    page.locator("#id_contact_email").fill("alexbell@att.com")
-    page.locator("#id_contact_phone").fill("1234567890")
-    page.get_by_role("button", name="Submit order").click()
-
-    page.wait_for_url(re.compile(r"/orders/\d+/$"))
-    order = CareOrder.objects.get()
-    assert page.url == f"{live_server.url}/orders/{order.pk}/"
-    # The picked day from its start, in the portal's time zone.
-    assert order.submission.payload["careOrderRequest"]["changeRequest"][0]["effectiveDate"] == (
-        "2030-01-31T00:00:00.000-06:00"
-    )
-    assert refused == []

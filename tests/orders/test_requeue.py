@@ -36,7 +36,7 @@ def place(user, *, pins: dict | None = None) -> CareOrder:
 def attempt(order: CareOrder) -> str:
     """One attempt, now, as a worker would make it."""
     Submission.objects.filter(pk=order.submission_id).update(next_attempt_at=timezone.now())
-    status = services.process(order.submission_id)
+    status = services.make_attempt(order.submission_id)
     order.refresh_from_db()
     return status
 

@@ -98,7 +98,7 @@ def fail_for_good(submission: Submission, carrier: FakeCarrier) -> None:
     pass_the_deadline(submission)
     make_due(submission)
     carrier.script = [errors.TransientError("HTTP 503: down", status=503)]
-    assert services.process(submission.pk) == Status.FAILED
+    assert services.make_attempt(submission.pk) == Status.FAILED
     submission.refresh_from_db()
 
 
@@ -114,14 +114,14 @@ def test_it_is_enqueued_only_after_commit(
 
 
 def test_a_success_is_recorded_once(submission, carrier):
-    assert services.process(submission.pk) == Status.SUCCEEDED
+    assert services.make_attempt(submission.pk) == Status.SUCCEEDED
     submission.refresh_from_db()
 
     assert submission.status == Status.SUCCEEDED
     assert submission.attempts == 1 and submission.finished_at is not None
     assert carrier.outcomes == ["succeeded"]
     # A second message for the same row finds nothing to do.
-    assert services.process(submission.pk) is None
+    assert services.make_attempt(submission.pk) is None
     assert len(carrier.sent) == 1
 
 
@@ -133,7 +133,7 @@ def test_a_claimed_row_cannot_be_claimed_twice(submission):
 def test_a_4xx_is_rejected_without_retry(submission, carrier):
     carrier.script = [errors.PermanentError("bad zip", status=400)]
 
-    assert services.process(submission.pk) == Status.REJECTED
+    assert services.make_attempt(submission.pk) == Status.REJECTED
 
     submission.refresh_from_db()
     assert (submission.status, submission.last_error, submission.last_status) == (
@@ -155,11 +155,11 @@ def test_transient_errors_retry_with_the_same_key_until_the_deadline_then_fail(
     for _ in range(7):
         make_due(submission)
         with django_capture_on_commit_callbacks(execute=True):
-            assert services.process(submission.pk) == Status.RETRYING
+            assert services.make_attempt(submission.pk) == Status.RETRYING
     pass_the_deadline(submission)
     make_due(submission)
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.process(submission.pk) == Status.FAILED
+        assert services.make_attempt(submission.pk) == Status.FAILED
 
     submission.refresh_from_db()
     assert (submission.status, submission.last_status, submission.last_error) == (
@@ -181,7 +181,7 @@ def test_a_retry_after_past_the_deadline_fails_now(submission, carrier, settings
     )
     carrier.script = [errors.TransientError("HTTP 429: slow down", status=429, retry_after=120)]
 
-    assert services.process(submission.pk) == Status.FAILED
+    assert services.make_attempt(submission.pk) == Status.FAILED
 
     submission.refresh_from_db()
     assert (submission.attempts, submission.last_error) == (1, "HTTP 429: slow down")
@@ -191,10 +191,10 @@ def test_a_retry_after_past_the_deadline_fails_now(submission, carrier, settings
 def test_a_retry_waits_for_its_time(submission, carrier, monkeypatch):
     monkeypatch.setattr(services.random, "uniform", lambda low, high: high)
     carrier.script = [errors.UpstreamTimeout("slow")]
-    assert services.process(submission.pk) == Status.RETRYING
+    assert services.make_attempt(submission.pk) == Status.RETRYING
 
     # Too early: the row is not due yet.
-    assert services.process(submission.pk) is None
+    assert services.make_attempt(submission.pk) is None
     submission.refresh_from_db()
     assert submission.status == Status.RETRYING
     assert submission.next_attempt_at > timezone.now()
@@ -236,7 +236,7 @@ def test_the_sweeper_reclaims_an_expired_lease(submission, carrier, enqueued, se
     # It names the API the handler calls.
     assert (lost.api, lost.url) == ("test", settings.CARRIER_ORDERS_URL.rstrip("/"))
     assert enqueued == [(submission.pk, None)]
-    assert services.process(submission.pk) == Status.SUCCEEDED
+    assert services.make_attempt(submission.pk) == Status.SUCCEEDED
 
 
 def test_the_sweeper_re_enqueues_a_lost_message(submission, enqueued, settings):
@@ -257,7 +257,7 @@ def test_a_late_worker_cannot_overwrite_a_reclaimed_row(submission, carrier):
         lease_expires_at=timezone.now() - timedelta(seconds=1)
     )
     services.sweep()
-    services.process(submission.pk)  # the new attempt succeeds
+    services.make_attempt(submission.pk)  # the new attempt succeeds
 
     # The first worker comes back with its old attempt's failure: it changes nothing.
     services._after_failure(stale, carrier.handler(), errors.PermanentError("late", status=400))
@@ -269,7 +269,7 @@ def test_a_late_worker_cannot_overwrite_a_reclaimed_row(submission, carrier):
 
 def test_ops_requeue_keeps_the_key_and_goes_on_counting(submission, carrier, enqueued, settings):
     carrier.script = [errors.TransientError("x")]
-    assert services.process(submission.pk) == Status.RETRYING
+    assert services.make_attempt(submission.pk) == Status.RETRYING
     fail_for_good(submission, carrier)
     assert submission.attempts == 2
 
@@ -280,7 +280,7 @@ def test_ops_requeue_keeps_the_key_and_goes_on_counting(submission, carrier, enq
     # A new deadline, from now.
     deadline = timezone.now() + timedelta(seconds=settings.SUBMISSION_RETRY_DEADLINE_SECONDS)
     assert deadline - timedelta(minutes=1) < submission.give_up_at <= deadline
-    assert services.process(submission.pk) == Status.SUCCEEDED
+    assert services.make_attempt(submission.pk) == Status.SUCCEEDED
     submission.refresh_from_db()
     assert submission.idempotency_key == "key-1"
     # Each attempt keeps its own number (and its own audit record).
@@ -311,16 +311,16 @@ def test_only_a_write_waiting_to_be_sent_can_be_cancelled(submission, carrier):
     submission.refresh_from_db()
     assert submission.status == Status.CANCELLED
     assert carrier.outcomes == ["cancelled"]
-    assert services.process(submission.pk) is None
+    assert services.make_attempt(submission.pk) is None
     assert carrier.sent == []
 
     # Waiting to retry: ops may cancel it; it is never sent again.
     waiting = services.create_submission(KIND, payload={}, idempotency_key="key-2")
     carrier.script = [errors.TransientError("x")]
-    assert services.process(waiting.pk) == Status.RETRYING
+    assert services.make_attempt(waiting.pk) == Status.RETRYING
     assert services.cancel(waiting, by_ops=True) is True
     make_due(waiting)
-    assert services.process(waiting.pk) is None
+    assert services.make_attempt(waiting.pk) is None
     assert carrier.outcomes == ["cancelled", "cancelled by ops"]
 
     # In flight (it may be taking effect right now) or finished: never.
@@ -328,7 +328,7 @@ def test_only_a_write_waiting_to_be_sent_can_be_cancelled(submission, carrier):
     services.claim(in_flight.pk)
     assert services.cancel(in_flight) is False
     done = services.create_submission(KIND, payload={}, idempotency_key="key-4")
-    assert services.process(done.pk) == Status.SUCCEEDED
+    assert services.make_attempt(done.pk) == Status.SUCCEEDED
     assert services.cancel(done) is False
     assert Submission.objects.get(pk=in_flight.pk).status == Status.IN_FLIGHT
     assert carrier.outcomes == ["cancelled", "cancelled by ops", "succeeded"]
@@ -337,7 +337,7 @@ def test_only_a_write_waiting_to_be_sent_can_be_cancelled(submission, carrier):
 def test_a_bug_in_a_handler_retries_instead_of_stranding_the_row(submission, carrier):
     carrier.script = [ZeroDivisionError()]
 
-    assert services.process(submission.pk) == Status.RETRYING
+    assert services.make_attempt(submission.pk) == Status.RETRYING
 
 
 def test_admin_actions_ask_first_then_act_and_log(client, olivia, submission, carrier):
@@ -518,7 +518,7 @@ def wire(monkeypatch):
 def assert_never_sent_again(submission: Submission) -> None:
     """Not by another message, the sweeper or ops: a success is final."""
     Submission.objects.filter(pk=submission.pk).update(next_attempt_at=timezone.now())
-    assert services.process(submission.pk) is None
+    assert services.make_attempt(submission.pk) is None
     assert services.sweep() == {"reclaimed": 0, "enqueued": 0}
     assert services.requeue(submission) is False
     submission.refresh_from_db()
@@ -548,7 +548,7 @@ def test_it_takes_a_2xx_it_cannot_read_as_done_and_never_sends_it_again(
     sandbox.set_faults({endpoint: faults})
     submission = writes.create(endpoint)
 
-    assert services.process(submission.pk) == Status.SUCCEEDED
+    assert services.make_attempt(submission.pk) == Status.SUCCEEDED
 
     submission.refresh_from_db()
     assert (submission.status, submission.attempts) == (Status.SUCCEEDED, 1)
@@ -588,7 +588,7 @@ def test_it_takes_any_2xx_of_a_write_as_done_whatever_its_body(
     wire.script = [(status, {"Content-Type": "application/json"}, body)]
     submission = writes.create(endpoint)
 
-    assert services.process(submission.pk) == Status.SUCCEEDED
+    assert services.make_attempt(submission.pk) == Status.SUCCEEDED
 
     submission.refresh_from_db()
     assert (submission.last_status, submission.last_error) == (status, "")
@@ -602,7 +602,7 @@ def test_it_keeps_the_carriers_reason_for_a_4xx(sandbox, writes):
     payload = accounts_api.account_body(dataclasses.replace(NEW_ACCOUNT, phone_number="12"))
     submission = writes.create("account_create", payload)
 
-    assert services.process(submission.pk) == Status.REJECTED
+    assert services.make_attempt(submission.pk) == Status.REJECTED
 
     submission.refresh_from_db()
     assert (submission.status, submission.attempts, submission.last_status) == (
@@ -636,7 +636,7 @@ def test_it_says_the_carrier_gave_no_reason_for_a_4xx_without_a_body(wire, write
     wire.script = [(422, {"X-Request-Id": "req-17", "Server": "gateway", "Date": "today"}, b"")]
     submission = writes.create(endpoint)
 
-    assert services.process(submission.pk) == Status.REJECTED
+    assert services.make_attempt(submission.pk) == Status.REJECTED
 
     submission.refresh_from_db()
     assert submission.last_error == "the carrier refused the request (HTTP 422) and gave no reason"
@@ -658,7 +658,7 @@ def test_it_keeps_a_retried_answer_until_a_success_clears_it(wire, writes, setti
     ]
     submission = writes.create("bulk_create")
 
-    assert services.process(submission.pk) == Status.RETRYING
+    assert services.make_attempt(submission.pk) == Status.RETRYING
 
     submission.refresh_from_db()
     assert (submission.last_status, submission.last_error) == (503, "HTTP 503: Service Unavailable")
@@ -670,7 +670,7 @@ def test_it_keeps_a_retried_answer_until_a_success_clears_it(wire, writes, setti
     assert submission.next_attempt_at >= timezone.now() + timedelta(seconds=6)
 
     make_due(submission)
-    assert services.process(submission.pk) == Status.SUCCEEDED
+    assert services.make_attempt(submission.pk) == Status.SUCCEEDED
 
     submission.refresh_from_db()
     assert (submission.attempts, submission.last_error, submission.last_answer) == (2, "", None)

@@ -1,3 +1,5 @@
+"""The report's filters: dates, team, rep, action, API and outcome, checked and scoped."""
+
 from datetime import date
 from urllib.parse import urlencode
 
@@ -7,8 +9,8 @@ from django.utils import timezone
 
 from portal import roles
 from portal.audit.models import Action, Outcome
-from portal.audit.reports import API_LABELS, MAX_DAYS, Scope, default_dates, team_member_ids
 from portal.models import Profile, Team
+from reports.scope import API_LABELS, MAX_DAYS, Scope, default_dates, team_member_ids
 
 # No audit record is older than the portal; the date arithmetic past year 9999 would overflow.
 EARLIEST_DATE = date(2000, 1, 1)

@@ -3,14 +3,14 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from portal.audit import reports
-from portal.audit.forms import ReportFilterForm
-from portal.csv_export import csv_download
 from portal.decorators import role_required
 from portal.htmx import render_page, wants_partial
 from portal.roles import MANAGER, OPS
+from reports.exports import csv_response
+from reports.forms import ReportFilterForm
+from reports.report import build_report
 
-TEMPLATE = "audit/report.html"
+TEMPLATE = "reports/report.html"
 
 
 @require_GET
@@ -22,7 +22,7 @@ def report(request: HttpRequest) -> HttpResponse:
     valid = form.is_valid()
     context = {
         "form": form,
-        "report": reports.build_report(form.scope()) if valid else None,
+        "report": build_report(form.scope()) if valid else None,
         "team": form.report_team if valid else None,
         "query": form.query_string(),
     }
@@ -46,7 +46,4 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         context = {"form": form, "report": None, "team": None, "query": form.query_string()}
         return render(request, TEMPLATE, context, status=400)
-    scope = form.scope()
-    return csv_download(
-        reports.csv_rows(scope), f"audit-{scope.since:%Y%m%d}-{scope.until:%Y%m%d}.csv"
-    )
+    return csv_response(form.scope())
