@@ -163,19 +163,26 @@ def requeue_failed_orders() -> int:
 
 
 def sent_pins(carrier_log, submission_ids: list[int]) -> int:
-    """How many of these submissions' accepted requests carried a PIN (shown redacted)."""
+    """How many of these submissions' last request (the re-queued one) carried its PIN, shown
+    redacted in the carrier's log. The bug this guards: a re-queue that sent no PIN."""
     from portal.submissions.models import Submission
 
     keys = set(
         Submission.objects.filter(pk__in=submission_ids).values_list("idempotency_key", flat=True)
     )
-    found = set()
+    last_body = {}
     for entry in carrier_log["care_order"]:
         key = entry["headers"].get("x-att-messageid", "")
-        change = (entry["body"] or {}).get("careOrderRequest", {}).get("changeRequest", [{}])[0]
-        if key in keys and entry["status"] == 202 and change.get("resetVoiceMail", {}).get("pin"):
-            found.add(key)
-    return len(found)
+        if key in keys:
+            last_body[key] = entry["body"] or {}
+    return sum(
+        1
+        for body in last_body.values()
+        if body.get("careOrderRequest", {})
+        .get("changeRequest", [{}])[0]
+        .get("resetVoiceMail", {})
+        .get("pin")
+    )
 
 
 def start_web(env: dict, port: int, work: Path) -> subprocess.Popen:
