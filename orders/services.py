@@ -173,7 +173,7 @@ def _order_being_sent(push: pushes.MilestonePush) -> CareOrder | None:
     )
     if order is not None and order.status != CareOrder.Status.SUBMITTING:
         return _order_pushed_about(push)  # sent meanwhile: matched (and checked) as usual
-    return order
+    return order if order is not None and _names_its_own(order, push) else None
 
 
 def apply_held_pushes(order: CareOrder) -> int:
@@ -217,10 +217,15 @@ def _order_pushed_about(push: pushes.MilestonePush) -> CareOrder | None:
             return None
     elif push.order_id:
         order = orders.filter(carrier_order_id=push.order_id).first()
-    if order is None or not push.change_references or order.submission is None:
-        return order
+    return order if order is not None and _names_its_own(order, push) else None
+
+
+def _names_its_own(order: CareOrder, push: pushes.MilestonePush) -> bool:
+    """A push that lists change request ids lists the order's own, or it is not about it."""
+    if not push.change_references or order.submission is None:
+        return True
     sent = set(order_body.change_references(order.submission.payload))
-    return order if set(push.change_references) <= sent else None
+    return set(push.change_references) <= sent
 
 
 def _apply_push(order: CareOrder | None, push: pushes.MilestonePush) -> str:

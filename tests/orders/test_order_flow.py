@@ -547,3 +547,18 @@ def test_silent_orders_are_asked_about(alice, sandbox, celery_worker, settings):
     assert order.events.filter(source="poll").exists()
     [asked] = sandbox.requests("care_order_status")
     assert asked["path"] == f"/api/orderingMobility/v1/careOrder/{order.carrier_order_id}"
+
+
+def test_a_push_that_beats_the_202_naming_another_orders_change_requests_is_not_held(
+    client, alice, sandbox
+):
+    order = submit(alice)
+    order.advance(CareOrder.Status.SUBMITTING, source="portal")
+    stranger = notification(
+        "received", conversation_id=str(order.conversation_id), change_request_ids=["NotOurs"]
+    )
+
+    answer = push(client, stranger)
+
+    assert answer.status_code == 404
+    assert not CarrierNotification.objects.filter(outcome="held").exists()
