@@ -166,7 +166,7 @@ def _order_being_sent(push: pushes.MilestonePush) -> CareOrder | None:
     except ValueError:
         return None
     order = (
-        CareOrder.objects.select_for_update()
+        CareOrder.objects.select_for_update(of=("self",))
         .filter(conversation_id=conversation, status__in=(CareOrder.Status.SUBMITTING, *SENT))
         .select_related("submission")
         .first()
