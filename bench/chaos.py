@@ -184,8 +184,8 @@ def restart_broker(broker_url: str) -> None:
 def create_work(user) -> tuple[int, list[int]]:
     """The 1,000 submissions: account creations, care orders, and bulk batches from a file;
     then the double submits. Returns the count and the short-deadline orders' submissions."""
+    short = chaos_work.create_orders(user, ORDERS)  # first: the outage meets the short ones
     chaos_work.create_accounts(user, ACCOUNTS)
-    short = chaos_work.create_orders(user, ORDERS)
     batches = chaos_work.create_bulk(user, BULK_BATCHES, WORK)
     return ACCOUNTS + ORDERS + batches, short
 
