@@ -37,7 +37,8 @@ def settled(bulk_import: BulkImport, timeout: float = 45):
     """Wait until no batch of the import is left waiting; its progress then."""
 
     def finished():
-        found = bulk.progress(bulk_import)
+        # The import as it is now: its state moves to "sending" in the request that sends it.
+        found = bulk.progress(BulkImport.objects.get(pk=bulk_import.pk))
         return found if found.finished and found.batches else None
 
     return wait_until(finished, timeout, interval=0.5, message=f"import {bulk_import.pk} busy")
