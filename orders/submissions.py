@@ -1,9 +1,10 @@
 """Care orders as a kind of submission: how one is sent, what its outcome changes."""
 
-import re
+from django.core.exceptions import ValidationError
 
 from orders.models import CareOrder, OrderEvent
 from orders.services import CARE_ORDER, apply_held_pushes, body_with_pins
+from orders.validators import validate_pin
 from portal import crypto
 from portal.submissions.models import Status
 from portal.submissions.services import Handler, register
@@ -12,7 +13,6 @@ from portal.upstream import orders as orders_api
 from portal.upstream.http import ORDERS
 
 PORTAL = OrderEvent.Source.PORTAL
-PIN = re.compile(r"[0-9]{4,10}")
 
 
 def send(submission):
@@ -42,8 +42,11 @@ def requeue_answered(submission, answers: dict) -> None:
     order = submission.care_order
     dropped = {reference for reference, pin in answers.items() if not pin}
     for reference, pin in answers.items():
-        if pin and not PIN.fullmatch(pin):
-            raise ValueError(f"the new PIN for {reference} must have 4 to 10 digits")
+        try:
+            if pin:
+                validate_pin(pin)
+        except ValidationError:
+            raise ValueError(f"the new PIN for {reference} must have 4 to 10 digits") from None
         if pin:
             order.encrypted_pins[reference] = crypto.encrypt(pin)
     order.save(update_fields=["encrypted_pins", "updated_at"])

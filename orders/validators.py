@@ -2,13 +2,14 @@
 
 import re
 import unicodedata
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from stdnum import imei, luhn
 from stdnum.exceptions import ValidationError as NumberError
 
+from portal.upstream.formats import start_of_day
 from portal.validators import exact_digits, normalize_us_phone
 
 _SEPARATORS = re.compile(r"[\s-]")
@@ -91,6 +92,4 @@ def parse_date_or_datetime(value: str) -> date | datetime:
 
 def as_moment(value: date | datetime) -> datetime:
     """A date or a datetime as an aware datetime (a date: its start), to compare the two."""
-    if isinstance(value, datetime):
-        return value
-    return timezone.make_aware(datetime.combine(value, time.min))
+    return value if isinstance(value, datetime) else start_of_day(value)
