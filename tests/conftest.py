@@ -296,6 +296,8 @@ def holds_number(text: str, number: str) -> bool:
     microseconds and ids are long runs that hold any short number sooner or later)."""
     import re
 
+    # Celery's task ids are UUIDs: hex runs like "c86420a" hold a short number between letters.
+    text = re.sub(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", "<uuid>", text, flags=re.I)
     return re.search(rf"(?<![0-9]){re.escape(number)}(?![0-9])", text) is not None
 
 
