@@ -24,6 +24,7 @@ def schedule_periodic_tasks(sender: Celery, **kwargs) -> None:
         ),
         (settings.SUBMISSION_SWEEP_SECONDS, "portal.submissions.sweep", "submission sweeper"),
         (60.0, "accounts.resume_stalled_bulk_checks", "stalled bulk check sweep"),
+        (settings.AUDIT_SEAL_SECONDS, "portal.audit.seal", "audit sealer"),
         (settings.AUDIT_ROLLUP_SECONDS, "portal.audit.roll_up", "audit daily rollup"),
         (settings.ORDER_POLL_EVERY_SECONDS, "orders.poll_silent_orders", "care order status poll"),
     ]

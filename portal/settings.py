@@ -281,6 +281,13 @@ BULK_CHECK_INLINE_BYTES = env.int("BULK_CHECK_INLINE_BYTES", default=2 * 1024 * 
 # Audit retention: records older than this are exported (gzip JSON Lines), then removed.
 # How often beat counts new audit records into the daily rollup the reports sum.
 AUDIT_ROLLUP_SECONDS = env.float("AUDIT_ROLLUP_SECONDS", default=60.0)
+# The sealer chains new audit records this often, once they are this old (an append a moment
+# older may still be committing), and signs a checkpoint into AUDIT_SEAL_LOG with a key the
+# database does not hold (by default derived from SECRET_KEY).
+AUDIT_SEAL_SECONDS = env.float("AUDIT_SEAL_SECONDS", default=5.0)
+AUDIT_SEAL_SETTLE_SECONDS = env.float("AUDIT_SEAL_SETTLE_SECONDS", default=2.0)
+AUDIT_SEAL_LOG = Path(env.str("AUDIT_SEAL_LOG", default=str(VAR_DIR / "audit-seals.jsonl")))
+AUDIT_SEAL_KEY = env.str("AUDIT_SEAL_KEY", default=SECRET_KEY)
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=400)
 AUDIT_EXPORT_DIR = Path(env.str("AUDIT_EXPORT_DIR", default=str(VAR_DIR / "audit-exports")))
 

@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from portal.audit import rollup
+from portal.audit import rollup, seal
 from portal.audit.models import AuditRecord, Outcome
 from portal.health import check_broker, check_carrier, check_worker
 from portal.submissions.models import CLAIMABLE, Status, Submission
@@ -71,6 +71,8 @@ def system_status(request: HttpRequest) -> HttpResponse:
         "upstreams": upstream_last_hour(now),
         "carrier": check_carrier(now),
         "rollup_backlog": rollup.backlog(),
+        "unsealed": seal.unsealed(),
+        "last_seal": seal.last_seal(),
         "now": now,
     }
     return render(request, "admin/system_status.html", context)

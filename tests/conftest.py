@@ -320,6 +320,33 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def _seal_log_of_its_own(settings, tmp_path):
+    """Each test's database starts empty, so its audit checkpoints start afresh too: a test's
+    rolled-back records must not read as a deleted tail to the next test."""
+    settings.AUDIT_SEAL_LOG = tmp_path / "audit-seals.jsonl"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _flush_permits_audit_removal():
+    """Emptying the test database between live-server tests deletes audit records, which the
+    SQLite trigger refuses without the permit retention uses (PostgreSQL truncates instead)."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return
+    from portal.audit.guard import removal_permitted
+
+    operations = type(connection.ops)
+    flush = operations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        with removal_permitted():
+            flush(self, sql_list)
+
+    operations.execute_sql_flush = execute_sql_flush
+
+
+@pytest.fixture(autouse=True)
 def _cheap_password_hashing(settings):
     """Users are made in most tests: hashing their passwords the production way (PBKDF2, a
     million rounds) would take most of the suite's time. Login tests still check passwords."""

@@ -10,3 +10,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 _run_dir = tempfile.mkdtemp(prefix="portal-test-")
 os.environ.setdefault("CELERY_BROKER_FOLDER", os.path.join(_run_dir, "broker"))
 os.environ.setdefault("DATABASE_TEST_NAME", os.path.join(_run_dir, "test-portal.sqlite3"))
+# Records the tests make are sealed at once: no append is still committing in a test's
+# database a moment after it was made.
+os.environ.setdefault("AUDIT_SEAL_SETTLE_SECONDS", "0")
+os.environ.setdefault("AUDIT_SEAL_LOG", os.path.join(_run_dir, "audit-seals.jsonl"))

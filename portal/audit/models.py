@@ -3,7 +3,7 @@ import json
 from datetime import UTC
 
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import models
 from django.utils import timezone
 
 GENESIS_HASH = "0" * 64
@@ -33,8 +33,6 @@ HASHED_FIELDS = (
 )
 # Fields added after records were chained: hashed only when set, so older records still verify.
 HASHED_WHEN_SET = frozenset({"response_headers"})
-# Any constant: the key of the PostgreSQL advisory lock that serialises appends to the chain.
-CHAIN_LOCK_KEY = 7_202_611
 
 
 class Action(models.TextChoices):
@@ -101,8 +99,10 @@ class AuditRecord(models.Model):
     subject = models.CharField(max_length=300, blank=True)
     related_type = models.CharField(max_length=64, blank=True)
     related_id = models.CharField(max_length=64, blank=True)
-    # Tamper evidence: each record's hash covers its content and the previous record's hash.
-    prev_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    # Tamper evidence, set once by the sealer (portal.audit.seal), never by the append: the
+    # record's place in the chain, and a hash over its content and the previous record's hash.
+    seq = models.BigIntegerField(null=True, blank=True, unique=True, editable=False)
+    prev_hash = models.CharField(max_length=64, default="", editable=False)
     hash = models.CharField(max_length=64, default="", editable=False)
 
     objects = AuditQuerySet.as_manager()
@@ -119,14 +119,10 @@ class AuditRecord(models.Model):
         return f"{self.get_action_display()} {self.response_status or '-'} {self.outcome}"
 
     def save(self, *args, **kwargs):
+        """One plain insert: no lock and no read of the chain's head; the sealer chains it."""
         if self.pk is not None and not self._state.adding:
             raise AppendOnlyError("Audit records cannot be updated.")
-        with transaction.atomic():
-            lock_chain()
-            self.prev_hash = last_hash()
-            self.created_at = self.created_at or timezone.now()
-            self.hash = self.compute_hash()
-            super().save(*args, **kwargs)
+        super().save(*args, **kwargs)
 
     def compute_hash(self) -> str:
         return record_hash({name: getattr(self, name) for name in HASHED_FIELDS})
@@ -144,22 +140,6 @@ def record_hash(values: dict) -> str:
     canonical["created_at"] = created_at.astimezone(UTC).isoformat(timespec="microseconds")
     payload = json.dumps(canonical, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(payload.encode()).hexdigest()
-
-
-def lock_chain() -> None:
-    """Serialise appends so two writers never chain to the same previous record."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
-    # SQLite: transactions start IMMEDIATE (settings), so writers are already serial.
-
-
-def last_hash() -> str:
-    last = AuditRecord.objects.order_by("-id").values_list("hash", flat=True).first()
-    if last:
-        return last
-    checkpoint = AuditCheckpoint.objects.order_by("-id").values_list("last_hash", flat=True).first()
-    return checkpoint or GENESIS_HASH
 
 
 class AuditCheckpoint(models.Model):
@@ -183,7 +163,8 @@ class AuditDay(models.Model):
 
     What the reports sum instead of the records: a few hundred rows a day whatever the traffic.
     Rebuilt from the records (portal.audit.rollup), never edited by hand; it holds only
-    records up to AuditRollupMark.last_record_id, and the reports add the ones after.
+    records up to AuditRollupMark.last_record_id (never past the sealed head), and the reports
+    add the ones after.
     """
 
     day = models.DateField()
@@ -210,6 +191,22 @@ class AuditDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.action} {self.outcome}: {self.calls}"
+
+
+class AuditSealMark(models.Model):
+    """How far the sealer has chained (one row): its lock, and where the next batch continues.
+
+    The checkpoints that prove it live outside the database (portal.audit.seal), so a
+    changed mark cannot hide a deleted tail.
+    """
+
+    seq = models.BigIntegerField(default=0)
+    last_id = models.BigIntegerField(default=0)
+    head_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    sealed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"sealed to #{self.last_id} ({self.seq} records)"
 
 
 class AuditRollupMark(models.Model):

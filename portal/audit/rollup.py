@@ -5,8 +5,9 @@ retention removes its oldest ones. `roll_up` (run by beat, and by hand after a b
 recounts just the days that new records touched, from the records themselves; the reports add
 the few records that arrived since, so they are exact at every moment.
 
-Record ids follow commit order: every append holds the chain lock until it commits, so no
-record with a smaller id can appear after a larger one is visible.
+The rollup counts only sealed records (portal.audit.seal): appends take no lock, so ids need
+not follow commit order, but the sealer takes records in id order once they have settled, so
+no record at or below the sealed head can appear later.
 """
 
 from __future__ import annotations
@@ -19,7 +20,15 @@ from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from portal.audit.models import Action, AuditDay, AuditRecord, AuditRollupMark, Outcome
+from portal.audit import seal
+from portal.audit.models import (
+    Action,
+    AuditDay,
+    AuditRecord,
+    AuditRollupMark,
+    AuditSealMark,
+    Outcome,
+)
 
 CELL_FIELDS = ("day", "actor_id", "action", "api", "outcome")
 # The funnel's writes: each counts once, when the carrier first accepts it.
@@ -83,10 +92,12 @@ def _mark() -> AuditRollupMark:
 
 
 def roll_up() -> int:
-    """Count every record the rollup does not hold yet; returns how many there were."""
+    """Count every sealed record the rollup does not hold yet; returns how many there were."""
+    seal.seal_pending()  # whatever has settled, so the rollup is as fresh as it can be
     with transaction.atomic():
         mark = _mark()
-        newest = AuditRecord.objects.aggregate(newest=Max("id"))["newest"] or 0
+        sealed = AuditSealMark.objects.filter(pk=1).values_list("last_id", flat=True).first()
+        newest = sealed or 0
         if newest <= mark.last_record_id:
             return 0
         new = AuditRecord.objects.filter(id__gt=mark.last_record_id, id__lte=newest)

@@ -1,4 +1,4 @@
-"""N realistic audit records, chained, for benchmarks and report demos."""
+"""N realistic audit records, sealed, for benchmarks and report demos."""
 
 import random
 from datetime import timedelta
@@ -8,7 +8,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from portal.audit.models import AuditRecord, Outcome, last_hash, lock_chain
+from portal.audit import seal
+from portal.audit.models import AuditRecord, Outcome
 from portal.models import Profile, Team
 
 CHUNK = 5_000
@@ -33,7 +34,7 @@ OUTCOMES = [
 
 
 class Command(BaseCommand):
-    help = "Append N realistic, correctly chained audit records (spread over --days days)."
+    help = "Append N realistic audit records (spread over --days days), then seal them."
 
     def add_arguments(self, parser):
         parser.add_argument("count", type=int)
@@ -51,8 +52,6 @@ class Command(BaseCommand):
         while made < count:
             size = min(CHUNK, count - made)
             with transaction.atomic():
-                lock_chain()
-                prev = last_hash()
                 records = []
                 for _ in range(size):
                     action, api, method, path, _share, median = rng.choices(
@@ -77,15 +76,13 @@ class Command(BaseCommand):
                         outcome=outcome,
                         error=error,
                         trace_id=f"bench-{made}",
-                        prev_hash=prev,
                     )
-                    record.hash = record.compute_hash()
-                    prev = record.hash
                     records.append(record)
                     made += 1
                 AuditRecord.objects.bulk_create(records)
             self.stdout.write(f"{made}/{count}", ending="\r")
-        self.stdout.write(f"Generated {count} audit records.")
+        sealed = seal.seal_pending(settle_seconds=0)
+        self.stdout.write(f"Generated {count} audit records ({sealed} sealed).")
 
 
 def _bench_users() -> list[User]:

@@ -4,13 +4,22 @@ from portal.audit.chain import verify_chain
 
 
 class Command(BaseCommand):
-    help = "Check the audit records' hash chain; name the first broken link."
+    help = (
+        "Check the sealed audit records against their hash chain and the signed checkpoints; "
+        "name every record that was deleted, rewritten or slipped in, and report the backlog."
+    )
 
     def handle(self, *args, **options):
         verdict = verify_chain()
+        summary = (
+            f"{verdict.checked} sealed records checked against {verdict.checkpoints} "
+            f"checkpoints; {verdict.unsealed} waiting for the sealer."
+        )
         if not verdict.ok:
+            for problem in verdict.problems[1:]:
+                self.stderr.write(f"Also broken at {problem}")
             raise CommandError(
-                f"Audit chain broken at record #{verdict.broken_id}: {verdict.reason} "
-                f"({verdict.checked} records checked)."
+                f"Audit chain broken at {verdict.problems[0]} "
+                f"({len(verdict.problems)} problems in all). {summary}"
             )
-        self.stdout.write(f"Audit chain intact: {verdict.checked} records checked.")
+        self.stdout.write(f"Audit chain intact: {summary}")
