@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: run dev test test-fast lint format bench chaos contract security venv chromium wrk clean
+.PHONY: run dev test test-fast lint format bench bench-scale chaos contract security venv chromium wrk clean
 
 # Web, worker, beat and the sandbox carrier under supervisord, DEBUG off (see bin/run).
 run: venv
@@ -41,6 +41,14 @@ bench: venv wrk
 	$(PY) bench/run.py sqlite
 	bin/with-services $(PY) bench/run.py postgres
 	$(PY) bench/report.py
+
+# Two web processes behind HAProxy, two workers and a beat on PostgreSQL + Redis: lookups and
+# care orders through the balancer, lock waits sampled, one web process stopped halfway
+# (services on ports of their own, so that it can run beside `make bench`).
+bench-scale: venv wrk
+	@command -v haproxy >/dev/null 2>&1 || { echo "Installing HAProxy with apt-get..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null; }
+	PG_PORT=$${PG_PORT:-55442} REDIS_PORT=$${REDIS_PORT:-56389} bin/with-services $(PY) bench/scale.py
 
 wrk:
 	@command -v wrk >/dev/null 2>&1 || { echo "Installing wrk with apt-get..."; \
