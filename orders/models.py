@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from orders.signals import announce_outcome
 from portal.querysets import OwnedQuerySet
 from portal.submissions.models import Submission
 
@@ -78,6 +79,8 @@ class CareOrder(models.Model):
         indexes = [
             models.Index(fields=["created_by", "created_at"], name="order_owner"),
             models.Index(fields=["status", "last_heard_at"], name="order_waiting"),
+            # The manager's week: orders placed per rep and week.
+            models.Index(fields=["created_by", "submitted_at"], name="order_placed"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -117,6 +120,7 @@ class CareOrder(models.Model):
         OrderEvent.objects.create(
             order=self, from_status=previous, to_status=status, source=source, note=note[:500]
         )
+        announce_outcome(self.pk, str(status))  # the rep's notification, once this commits
         return True
 
     def erase_pins(self, *, by) -> None:
@@ -164,6 +168,8 @@ class OrderEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+        # The manager's week: the orders that reached an end in a week.
+        indexes = [models.Index(fields=["to_status", "at"], name="order_event_reached")]
 
     def __str__(self) -> str:
         return f"{self.from_status or '-'} -> {self.to_status} ({self.source})"
