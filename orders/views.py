@@ -13,6 +13,7 @@ from orders.models import CareOrder, CarrierNotification
 from portal import roles
 from portal.decorators import role_required
 from portal.htmx import render_page, wants_partial
+from portal.observability.references import last_carrier_call
 from portal.roles import MANAGER, OPS, SALES_REP
 from portal.upstream import order_body
 
@@ -26,7 +27,8 @@ def _orders_for(request: HttpRequest):
 def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The order and its timeline; htmx polls the live part until the order is terminal."""
     order = get_object_or_404(_orders_for(request), pk=pk)
-    context = {"order": order, "events": order.events.all()}
+    # The newest carrier call's trace id, for a rep to quote to ops (one query).
+    context = {"order": order, "events": order.events.all(), "reference": last_carrier_call(order)}
     if not wants_partial(request) and order.submission is not None:
         context["sent"] = order_body.describe(order.submission.payload)
     return render_page(

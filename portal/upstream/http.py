@@ -21,6 +21,7 @@ from django.utils import timezone
 from requests.adapters import HTTPAdapter
 
 from portal.audit.models import AuditRecord, Outcome
+from portal.observability.metrics import observe_carrier_call
 from portal.upstream import errors
 from portal.upstream.redaction import redact_body_text, redact_data, redact_headers
 from portal.upstream.refusals import explaining_headers, reason_from
@@ -227,8 +228,9 @@ def _fail(call, url, started, answer: Answer, outcome, failure: errors.UpstreamE
     return failure
 
 
-def _audit(call: Call, url, started, answer: Answer, outcome, error: str) -> AuditRecord:
-    duration_ms = round((time.monotonic() - started) * 1000)
+def _observe(call: Call, url, answer: Answer, outcome, duration_ms: int) -> None:
+    """Every call counted (metrics) and logged, in web and worker processes alike."""
+    observe_carrier_call(call.api.name, call.action, outcome, duration_ms / 1000)
     logger.info(
         "%s %s %s %s -> %s %s in %d ms (attempt %d, trace %s)",
         call.api.name,
@@ -240,7 +242,24 @@ def _audit(call: Call, url, started, answer: Answer, outcome, error: str) -> Aud
         duration_ms,
         call.attempt,
         call.trace_id,
+        # The JSON format's fields: never a header or a body (secrets, PINs, numbers).
+        extra={
+            "api": call.api.name,
+            "action": call.action,
+            "method": call.method,
+            "status": answer.status,
+            "outcome": outcome,
+            "duration_ms": duration_ms,
+            "attempt": call.attempt,
+            "trace_id": call.trace_id,
+            "idempotency_key": call.idempotency_key,
+        },
     )
+
+
+def _audit(call: Call, url, started, answer: Answer, outcome, error: str) -> AuditRecord:
+    duration_ms = round((time.monotonic() - started) * 1000)
+    _observe(call, url, answer, outcome, duration_ms)
     related = call.related
     return AuditRecord.objects.create(
         actor=call.actor if getattr(call.actor, "is_authenticated", False) else None,

@@ -1,0 +1,1 @@
+"""What ops watch: /metrics (Prometheus), JSON log lines, and the ids that tie them together."""
