@@ -1,14 +1,17 @@
-"""The managers' and ops' reports on the audit trail: queries, charts, the page and its CSV.
+"""The managers' and ops' reports: the manager's week, and the carrier telemetry for ops.
 
-Every number is aggregated by the database. Counts (volume per day, success, the funnel, the
-per-rep table) sum the daily rollup (portal.audit.rollup) plus the records that arrived since it
-last ran, in one statement. Latency percentiles and failure reasons read the records through
-covering indexes on `created_at`. Each query returns one row per day, API, rep or reason, never
-one per record: the page makes the same few queries whatever the volume.
+Every number is aggregated by the database, in the same few queries whatever the volume. The
+week counts distinct business objects (orders, accounts, bulk batches) from their own tables,
+and lookups from the audit rollup. The telemetry sums the daily rollup (portal.audit.rollup)
+plus the records that arrived since it last ran, and reads latency percentiles and failure
+reasons through covering indexes on `created_at`.
 
-- scope: which records a report covers (dates, people, filters), as querysets and conditions.
-- queries: the aggregate queries (daily counts, latency percentiles, failures, funnel, reps).
+- week: the week's numbers per rep and for the team, this week against the week before.
+- funnel: the orders placed in a week, how many the carrier accepted, how many completed.
+- needs_action: failed and rejected orders, writes waiting on the carrier, stale drafts.
+- week_page: the week put together for the page, its CSV and the digest; whose week it is.
+- digest: the weekly digest email's content.
+- scope, queries, report: the telemetry's records, aggregate queries and page.
 - charts: the SVG charts laid out as plain numbers for the templates to draw.
-- report: the report page's numbers and charts, put together.
-- exports: the CSV of the records the filters select.
+- exports: every CSV: the telemetry's records and each table of the week.
 """

@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from portal.audit.models import Action
-from reports.queries import ApiLatency, FunnelStep
+from reports.funnel import FunnelStep
+from reports.queries import ApiLatency
 
 
 @dataclass(frozen=True)
@@ -153,15 +154,13 @@ def latency_chart(apis: list[ApiLatency], width: int = 440) -> Chart:
 
 
 def funnel_chart(steps: list[FunnelStep], width: int = 440) -> Chart:
-    """Centred bars, each as wide as its count against the largest step."""
+    """Centred bars, each as wide as its count against the first step (all it is a part of)."""
     row, bar_h, top = 56, 26, 4
     chart = Chart(width, top + row * len(steps))
     widest = max((step.count for step in steps), default=0) or 1
     for index, step in enumerate(steps):
         y = top + index * row
-        share = (
-            f" · {step.of_previous:.1f}% of the step above" if step.of_previous is not None else ""
-        )
+        share = f" · {step.share}" if step.share else ""
         chart.texts.append(
             Text(width / 2, y + 16, f"{step.label}: {step.count:,}{share}", "middle", "label")
         )
@@ -181,4 +180,38 @@ def funnel_chart(steps: list[FunnelStep], width: int = 440) -> Chart:
             chart.lines.append(
                 Line(width / 2 - 40, y + 24 + bar_h / 2, width / 2 + 40, y + 24 + bar_h / 2, "axis")
             )
+    return chart
+
+
+@dataclass(frozen=True)
+class PairRow:
+    """One label with this week's and last week's value."""
+
+    label: str
+    this: int
+    last: int
+
+
+def comparison_chart(rows: list[PairRow], width: int = 440) -> Chart:
+    """Two bars per row: this week, and last week below it, on one shared scale."""
+    left, right, top, row, bottom = 150, 40, 8, 44, 26
+    plot_w = width - left - right
+    height = top + row * max(len(rows), 1) + bottom
+    x_top, ticks = axis(max((max(r.this, r.last) for r in rows), default=0))
+    chart = Chart(width, height)
+    for tick in ticks:
+        x = _svg_number(left + tick / x_top * plot_w)
+        chart.lines.append(Line(x, top, x, height - bottom))
+        chart.texts.append(Text(x, height - 8, f"{int(tick):,}", "middle"))
+    for index, item in enumerate(rows):
+        y = top + index * row
+        chart.texts.append(Text(left - 10, y + 24, item.label, "end", "label"))
+        for offset, name, css, value in (
+            (4, "this week", "series-this", item.this),
+            (21, "last week", "series-last", item.last),
+        ):
+            w = max(_svg_number(value / x_top * plot_w), 1)
+            title = f"{item.label}, {name}: {value:,}"
+            chart.rects.append(Rect(left, y + offset, w, 14, css, title))
+            chart.texts.append(Text(_svg_number(left + w + 6), y + offset + 11, f"{value:,}"))
     return chart

@@ -17,7 +17,6 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from orders.models import CareOrder
 from portal.audit.models import Action, AuditDay, AuditRecord, AuditRollupMark
 from portal.audit.rollup import count_where, first_success, local_day
 from reports.scope import (
@@ -41,7 +40,9 @@ class DailyCount:
     action: str
     calls: int
     successes: int
-    # The funnel's counts ignore the action, API and outcome filters.
+    # Calls that were not a retry (attempt 1), under the same filters as `calls`.
+    first_attempts: int
+    # Lookups and writes once each, not per retry; these ignore the action, API, outcome filters.
     lookups: int
     created: int
     ordered: int
@@ -65,6 +66,7 @@ def daily_counts(scope: Scope) -> list[DailyCount]:
             action=row["action"],
             calls=row["total"],
             successes=row["succeeded"],
+            first_attempts=row["first"],
             lookups=row["lookups"],
             created=row["created"],
             ordered=row["ordered"],
@@ -87,6 +89,7 @@ def _rolled_up_counts(scope: Scope, filters: Q | None, succeeded: Q) -> QuerySet
         .annotate(
             total=Sum("calls", filter=filters, default=0),
             succeeded=Sum("calls", filter=succeeded, default=0),
+            first=Sum("first_attempts", filter=filters, default=0),
             lookups=Sum("first_attempts", filter=Q(action=Action.LOOKUP), default=0),
             created=Sum("first_successes", filter=Q(action=Action.ACCOUNT_CREATE), default=0),
             ordered=Sum("first_successes", filter=Q(action=Action.CARE_ORDER), default=0),
@@ -110,6 +113,7 @@ def _recent_counts(scope: Scope, filters: Q | None, succeeded: Q) -> QuerySet:
         .annotate(
             total=count_where(filters or Q()),
             succeeded=count_where(succeeded),
+            first=count_where(Q(attempt=1) & (filters or Q())),
             lookups=count_where(Q(action=Action.LOOKUP, attempt=1)),
             created=count_where(Q(action=Action.ACCOUNT_CREATE) & first_success()),
             ordered=count_where(Q(action=Action.CARE_ORDER) & first_success()),
@@ -182,47 +186,6 @@ def failure_reasons(records: QuerySet[AuditRecord], limit: int = 10) -> list[dic
     )
 
 
-def completed_orders(scope: Scope) -> QuerySet[CareOrder]:
-    """Care orders placed by the scope's people in its dates that the carrier completed."""
-    orders = CareOrder.objects.order_by().filter(
-        status=CareOrder.Status.COMPLETED, created_at__gte=scope.start, created_at__lt=scope.end
-    )
-    if scope.actor_ids is not None:
-        orders = orders.filter(created_by_id__in=scope.actor_ids)
-    if scope.rep_id is not None:
-        orders = orders.filter(created_by_id=scope.rep_id)
-    return orders
-
-
-@dataclass(frozen=True)
-class FunnelStep:
-    label: str
-    count: int
-    # Share of the step before, in percent; None for the first step or after a zero.
-    of_previous: float | None
-
-
-def funnel(scope: Scope, counts: list[DailyCount] | None = None) -> list[FunnelStep]:
-    """Lookups made -> accounts created -> care orders accepted -> care orders completed.
-
-    Each step is its own action, so the funnel keeps to the dates, team and rep only. A write
-    counts once, when the carrier first accepts it; a lookup once, not per retry.
-    """
-    counts = daily_counts(scope) if counts is None else counts
-    values = [
-        ("Lookups made", sum(count.lookups for count in counts)),
-        ("Accounts created", sum(count.created for count in counts)),
-        ("Care orders accepted", sum(count.ordered for count in counts)),
-        ("Care orders completed", completed_orders(scope).count()),
-    ]
-    steps, previous = [], None
-    for label, count in values:
-        share = 100 * count / previous if previous else None
-        steps.append(FunnelStep(label, count, share))
-        previous = count
-    return steps
-
-
 @dataclass(frozen=True)
 class ApiLatency:
     api: str
@@ -249,7 +212,7 @@ class RepRow:
     team: str
     calls: int
     successes: int
-    # The funnel's writes: each once, whatever the action, API and outcome filters.
+    # Writes counted once each (not per retry), whatever the action, API and outcome filters.
     created: int
     ordered: int
     last_activity: datetime | None

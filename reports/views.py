@@ -1,4 +1,4 @@
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
@@ -6,44 +6,92 @@ from django.views.decorators.vary import vary_on_headers
 from portal.decorators import role_required
 from portal.htmx import render_page, wants_partial
 from portal.roles import MANAGER, OPS
-from reports.exports import csv_response
-from reports.forms import ReportFilterForm
+from reports.exports import WEEK_TABLES, csv_response, week_csv_response
+from reports.forms import ReportFilterForm, WeekForm
 from reports.report import build_report
+from reports.week_page import build_week_page
 
-TEMPLATE = "reports/report.html"
+WEEK_TEMPLATE = "reports/week.html"
+CARRIER_TEMPLATE = "reports/carrier.html"
+
+
+def _week_context(form: WeekForm) -> dict:
+    valid = form.is_valid()
+    context = {"form": form, "page": build_week_page(form.scope()) if valid else None}
+    context["query"] = form.query_string()
+    if valid:
+        week = context["page"].week
+        context["previous_query"] = form.query_string(week=week.previous.monday.isoformat())
+        context["next_query"] = form.query_string(week=week.next.monday.isoformat())
+    return context
 
 
 @require_GET
 @role_required(MANAGER, OPS)
 @vary_on_headers("HX-Request", "HX-History-Restore-Request")
-def report(request: HttpRequest) -> HttpResponse:
-    """The audit report of a manager's team (ops: any team), filtered by GET: linkable."""
-    form = ReportFilterForm(request.GET, user=request.user)
-    valid = form.is_valid()
-    context = {
-        "form": form,
-        "report": build_report(form.scope()) if valid else None,
-        "team": form.report_team if valid else None,
-        "query": form.query_string(),
-    }
-    # The report body, plus the one-line summary that screen readers announce (out of band).
+def week(request: HttpRequest) -> HttpResponse:
+    """The manager's week of their team (ops: any team), chosen by GET: linkable."""
+    form = WeekForm(request.GET, user=request.user)
+    context = _week_context(form)
+    valid = context["page"] is not None
     return render_page(
         request,
-        TEMPLATE,
+        WEEK_TEMPLATE,
         {**context, "oob": True} if wants_partial(request) else context,
-        partial="report",
+        partial="week",
         oob=("status",),
-        # A live update with bad filters still swaps in (its errors show); the page says 400.
+        # A live update with a bad week still swaps in (its errors show); the page says 400.
         status=200 if valid or wants_partial(request) else 400,
     )
 
 
 @require_GET
 @role_required(MANAGER, OPS)
+def week_csv(request: HttpRequest, table: str) -> HttpResponse:
+    """One table of the manager's week, as the page shows it, as CSV."""
+    if table not in WEEK_TABLES:
+        raise Http404("No such table")
+    form = WeekForm(request.GET, user=request.user)
+    context = _week_context(form)
+    if context["page"] is None:
+        return render(request, WEEK_TEMPLATE, context, status=400)
+    return week_csv_response(table, context["page"])
+
+
+def _carrier_context(form: ReportFilterForm) -> dict:
+    valid = form.is_valid()
+    return {
+        "form": form,
+        "report": build_report(form.scope()) if valid else None,
+        "team": form.report_team if valid else None,
+        "query": form.query_string(),
+    }
+
+
+@require_GET
+@role_required(OPS)
+@vary_on_headers("HX-Request", "HX-History-Restore-Request")
+def carrier(request: HttpRequest) -> HttpResponse:
+    """Ops: what every call to the carrier did, from the audit trail, filtered by GET."""
+    form = ReportFilterForm(request.GET)
+    context = _carrier_context(form)
+    valid = context["report"] is not None
+    # The report body, plus the one-line summary that screen readers announce (out of band).
+    return render_page(
+        request,
+        CARRIER_TEMPLATE,
+        {**context, "oob": True} if wants_partial(request) else context,
+        partial="report",
+        oob=("status",),
+        status=200 if valid or wants_partial(request) else 400,
+    )
+
+
+@require_GET
+@role_required(OPS)
 def export_csv(request: HttpRequest) -> HttpResponse:
-    """Exactly the records the report's filters select, streamed row by row as CSV."""
-    form = ReportFilterForm(request.GET, user=request.user)
+    """Exactly the records the telemetry's filters select, streamed row by row as CSV."""
+    form = ReportFilterForm(request.GET)
     if not form.is_valid():
-        context = {"form": form, "report": None, "team": None, "query": form.query_string()}
-        return render(request, TEMPLATE, context, status=400)
+        return render(request, CARRIER_TEMPLATE, _carrier_context(form), status=400)
     return csv_response(form.scope())

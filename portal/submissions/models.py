@@ -79,6 +79,8 @@ class Submission(models.Model):
             models.Index(fields=["status", "next_attempt_at"], name="submission_due"),
             models.Index(fields=["status", "lease_expires_at"], name="submission_lease"),
             models.Index(fields=["created_by", "created_at"], name="submission_owner"),
+            # The manager's week: writes the carrier accepted in a week.
+            models.Index(fields=["finished_at"], name="submission_finished"),
         ]
 
     def __str__(self) -> str:

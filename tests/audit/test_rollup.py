@@ -22,7 +22,8 @@ def numbers(scope: Scope) -> dict:
         "calls": report.calls,
         "successes": report.successes,
         "days": [(day.day, day.counts) for day in report.days],
-        "funnel": [(step.label, step.count) for step in report.funnel],
+        "retries": report.retries,
+        "once_each": [(item.label, item.count) for item in report.once_each],
         "reps": [
             (rep.name, rep.calls, rep.successes, rep.created, rep.ordered, rep.last_activity)
             for rep in report.reps
@@ -68,7 +69,7 @@ def test_rolling_up_changes_no_number_of_the_report(alice, bob):
     assert AuditDay.objects.exists()
     assert AuditRollupMark.objects.get().last_record_id > 0
     assert [numbers(scope) for scope in scopes(alice)] == before
-    assert before[0]["funnel"][:3] == [
+    assert before[0]["once_each"] == [
         ("Lookups made", 1),
         ("Accounts created", 1),
         ("Care orders accepted", 1),
@@ -91,7 +92,7 @@ def test_records_after_the_rollup_are_counted_once(alice, bob):
 
     assert tail == rolled == numbers(scope)
     assert rolled["calls"] == 10
-    assert dict(rolled["funnel"])["Accounts created"] == 2
+    assert dict(rolled["once_each"])["Accounts created"] == 2
 
 
 def test_the_command_rolls_up_what_is_new(alice):
