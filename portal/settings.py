@@ -5,9 +5,12 @@ broker, the sandbox carrier on 127.0.0.1:SANDBOX_PORT, 8100). `.env.example` doc
 variable; `bin/run` (make run) sets the ones its processes need, DEBUG off.
 """
 
+import os
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -54,12 +57,16 @@ INSTALLED_APPS = [
     "portal",
     "portal.audit",
     "portal.submissions",
+    "portal.observability",
     "accounts",
     "orders",
     "reports",
+    "notifications",
 ]
 
 MIDDLEWARE = [
+    # First: every answer, even a redirect or a 413, has a request id and is timed.
+    "portal.observability.middleware.RequestObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -221,6 +228,18 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 WORKER_HEARTBEAT_SECONDS = env.int("WORKER_HEARTBEAT_SECONDS", default=15)
 # Bearer token that shows /health/'s details to monitoring; empty (the default) = ops only.
 HEALTH_TOKEN = env.str("HEALTH_TOKEN", default="")
+# Observability (portal/observability): /metrics for ops or this bearer token (empty = ops only).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Each web and worker process counts into its own file here; /metrics sums them (bin/run
+# empties it on start). prometheus-client reads the variable when it is first imported, which
+# is after settings: so settings set it, for every process alike.
+METRICS_DIR = Path(env.str("PROMETHEUS_MULTIPROC_DIR", default=str(VAR_DIR / "metrics")))
+METRICS_DIR.mkdir(parents=True, exist_ok=True)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(METRICS_DIR)
+# "plain" (today's lines) or "json": one JSON object a line, with request and task ids.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f'LOG_FORMAT must be "plain" or "json", not {LOG_FORMAT!r}')
 # `make run` creates the demo users (known passwords: for a portal on this machine's loopback).
 DEMO_USERS = env.bool("PORTAL_DEMO_USERS", default=False)
 
@@ -291,6 +310,40 @@ AUDIT_SEAL_KEY = env.str("AUDIT_SEAL_KEY", default=SECRET_KEY)
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=400)
 AUDIT_EXPORT_DIR = Path(env.str("AUDIT_EXPORT_DIR", default=str(VAR_DIR / "audit-exports")))
 
+# Email (notifications/): order outcomes and the managers' weekly digest, for those who opt in.
+# Read from the usual EMAIL_* variables into Django 6.1's MAILERS (the EMAIL_* settings are
+# deprecated). Sending is a worker's task, retried EMAIL_RETRY_SECONDS apart (doubling), then
+# given up: a portal without a mail server loses only those emails, never an order.
+_SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+_email_backend = env.str("EMAIL_BACKEND", default=_SMTP_BACKEND)
+MAILERS = {
+    "default": {
+        "BACKEND": _email_backend,
+        "OPTIONS": {
+            "host": env.str("EMAIL_HOST", default="localhost"),
+            "port": env.int("EMAIL_PORT", default=25),
+            "username": env.str("EMAIL_HOST_USER", default=""),
+            "password": env.str("EMAIL_HOST_PASSWORD", default=""),
+            "use_tls": env.bool("EMAIL_USE_TLS", default=False),
+            "timeout": env.float("EMAIL_TIMEOUT", default=10.0),
+        }
+        if _email_backend == _SMTP_BACKEND
+        else {},
+    }
+}
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="portal@localhost")
+EMAIL_RETRY_SECONDS = env.float("EMAIL_RETRY_SECONDS", default=30.0)
+# Emails link to portal pages: this URL before their paths (empty: the paths alone).
+SITE_URL = env.str("SITE_URL", default="")
+# Beat's crontab entries run in the portal's time zone: the digest goes Mondays at 07:00 there.
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    "weekly digest": {
+        "task": "notifications.send_weekly_digests",
+        "schedule": crontab(minute=0, hour=7, day_of_week="mon"),
+    },
+}
+
 # Timeouts in seconds: reads run inside a web request, so they are short.
 UPSTREAM_CONNECT_TIMEOUT = env.float("UPSTREAM_CONNECT_TIMEOUT", default=3.05)
 UPSTREAM_READ_TIMEOUT = env.float("UPSTREAM_READ_TIMEOUT", default=10.0)
@@ -302,9 +355,16 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "portal.observability.logs.JsonFormatter"},
     },
+    # Stamps each line with the request id and task id (the json format writes them).
+    "filters": {"ids": {"()": "portal.observability.logs.RequestContextFilter"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["ids"],
+        },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
@@ -314,5 +374,7 @@ LOGGING = {
         "kombu.connection": {"level": "ERROR"},
         # django-axes logs every login at INFO; lockouts are WARNING and stay.
         "axes": {"level": "WARNING"},
+        # A line per request: in the plain format gunicorn's access log already says it.
+        "portal.requests": {"level": "INFO" if LOG_FORMAT == "json" else "WARNING"},
     },
 }

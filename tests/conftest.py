@@ -197,6 +197,8 @@ def celery_worker(django_db_setup, django_db_blocker, sandbox_process, tmp_path_
         **carrier_environment(sandbox_process.url),
         **WorkerProcess.SETTINGS,
         "DATABASE_URL": database_url,
+        # Its carrier calls are counted where this run's /metrics reads them.
+        "PROMETHEUS_MULTIPROC_DIR": os.environ["PROMETHEUS_MULTIPROC_DIR"],
     }
     worker = WorkerProcess(env, tmp_path_factory.mktemp("worker")).start()
     yield worker

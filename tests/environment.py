@@ -14,3 +14,7 @@ os.environ.setdefault("DATABASE_TEST_NAME", os.path.join(_run_dir, "test-portal.
 # database a moment after it was made.
 os.environ.setdefault("AUDIT_SEAL_SETTLE_SECONDS", "0")
 os.environ.setdefault("AUDIT_SEAL_LOG", os.path.join(_run_dir, "audit-seals.jsonl"))
+# Each test process counts its metrics afresh, in files of its own (prometheus-client's
+# multiprocess mode; its worker gets the same directory): never make run's, nor another xdist
+# worker's, whose counts would move this one's series.
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.path.join(_run_dir, "metrics")
