@@ -21,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-# bench/scale.py imports this module; it names its run with BENCH_LABEL.
-LABEL = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("BENCH_LABEL", "sqlite")
+from bench.common import LABEL, log, percentile
+
 SECONDS = int(os.environ.get("BENCH_SECONDS", "30"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "20"))
 LATENCY_MS = int(os.environ.get("BENCH_LATENCY_MS", "50"))
@@ -31,6 +31,9 @@ SUBMIT_CONCURRENCY = int(os.environ.get("BENCH_SUBMIT_CONCURRENCY", "16"))
 PORTAL_PORT = int(os.environ.get("BENCH_PORTAL_PORT", "8400"))
 BULK_ROWS = [int(n) for n in os.environ.get("BENCH_BULK_ROWS", "10000,100000").split(",")]
 AUDIT_RECORDS = int(os.environ.get("BENCH_AUDIT_RECORDS", "1000000"))
+# A comma list to run only some parts (lookup, submissions, pages, bulk, reports); the others'
+# figures stay as the last full run left them in results-<label>.json.
+SECTIONS = os.environ.get("BENCH_SECTIONS", "lookup,submissions,pages,bulk,reports").split(",")
 WORK = Path(tempfile.mkdtemp(prefix=f"portal-bench-{LABEL}-"))
 
 # Production-like settings: no DEBUG, real secrets, plain HTTP on loopback.
@@ -50,20 +53,8 @@ ENVIRONMENT = {
 os.environ.update(ENVIRONMENT)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
+from bench.reports_bench import bench_reports
 from sandbox.testing import SandboxProcess
-
-
-def log(message: str) -> None:
-    print(f"[bench {LABEL}] {message}", flush=True)
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return 0.0
-    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))
-    return ordered[index]
-
 
 # ---------------------------------------------------------------- processes
 
@@ -523,203 +514,6 @@ def bench_bulk(sandbox: SandboxProcess, rows: int) -> dict:
     return measured
 
 
-# ---------------------------------------------------------------- reports
-
-# Care orders placed over the last two weeks: 10 reps a team placing ~25 a working day each.
-WEEK_ORDERS = int(os.environ.get("BENCH_WEEK_ORDERS", "5000"))
-# The pages measured: (name, who, path).
-REPORT_PAGES = [
-    ("manager", "manager", "/reports/"),
-    ("ops", "ops", "/reports/"),
-    ("telemetry", "ops", "/reports/carrier/"),
-]
-
-
-# (order status, submission status, the milestone that ended it, weight): most complete.
-WEEK_ORDER_KINDS = [
-    ("completed", "succeeded", "completed", 70),
-    ("accepted", "succeeded", None, 12),
-    ("failed", "succeeded", "failed", 6),
-    ("rejected", "rejected", "rejected", 6),
-    ("queued", "retrying", None, 4),
-    ("failed", "failed", "failed", 2),
-]
-
-
-def make_week_orders(count: int, chunk: int = 2000) -> int:
-    """`count` placed care orders over the last 14 days, with their submissions and end events,
-    and an account per four orders: what the manager's week counts. Returns how many exist."""
-    import random
-
-    from django.contrib.auth.models import User
-    from django.utils import timezone
-
-    from orders.models import CareOrder
-
-    placed = CareOrder.objects.filter(po_number="bench-week")
-    have = placed.count()
-    reps = list(User.objects.filter(username__startswith="bench-", profile__team__isnull=False))
-    rng = random.Random(have)  # benchmark data, not secrets
-    weights = [kind[3] for kind in WEEK_ORDER_KINDS]
-    now = timezone.now()
-    for start in range(have, count, chunk):
-        plans = [
-            (
-                rng.choice(reps),
-                now - timezone.timedelta(seconds=rng.uniform(0, 14 * 86400)),
-                *rng.choices(WEEK_ORDER_KINDS, weights)[0][:3],
-            )
-            for _ in range(min(chunk, count - start))
-        ]
-        _save_week_orders(plans)
-    return placed.count()
-
-
-WEEK_ACCOUNT = {"name": "Bench Week Customer", "street1": "1 Main St", "city": "Plano",
-                "state_code": "TX", "post_code": "75075"}  # fmt: skip
-
-
-def _bench_submissions(kind: str, rows: list[tuple]) -> list:
-    """(rep, finished at, status) rows as submissions of `kind`, saved in bulk."""
-    from portal.submissions.models import Submission
-
-    return Submission.objects.bulk_create(
-        Submission(
-            kind=kind,
-            status=status,
-            idempotency_key=uuid.uuid4().hex,
-            payload={},
-            created_by=rep,
-            finished_at=moment,
-        )
-        for rep, moment, status in rows
-    )
-
-
-def _save_week_orders(plans: list[tuple]) -> None:
-    """(rep, placed at, status, submission status, end milestone) rows, saved in bulk."""
-    from django.db import transaction
-    from django.utils import timezone
-
-    from accounts.models import Customer
-    from orders.models import CareOrder, OrderEvent
-    from portal.submissions.models import Status
-
-    with transaction.atomic():
-        sent = _bench_submissions("care_order", [(rep, at, st) for rep, at, _, st, _ in plans])
-        orders = CareOrder.objects.bulk_create(
-            CareOrder(
-                created_by=rep,
-                status=status,
-                submitted_at=at,
-                submission=made,
-                po_number="bench-week",
-                ctns="2145550123",
-            )
-            for (rep, at, status, _, _), made in zip(plans, sent, strict=True)
-        )
-        OrderEvent.objects.bulk_create(
-            OrderEvent(
-                order=order, at=at + timezone.timedelta(minutes=5), to_status=end, source="push"
-            )
-            for order, (_, at, _, _, end) in zip(orders, plans, strict=True)
-            if end
-        )
-        accounts = [(rep, at, Status.SUCCEEDED) for rep, at, *_ in plans[::4]]
-        created = _bench_submissions("account_create", accounts)
-        Customer.objects.bulk_create(
-            Customer(created_by=rep, submission=made, state=Customer.State.CREATED, **WEEK_ACCOUNT)
-            for (rep, *_), made in zip(accounts, created, strict=True)
-        )
-
-
-def _report_users():
-    from django.contrib.auth.models import Group, User
-
-    from portal.models import Profile, Team
-
-    manager, _ = User.objects.get_or_create(username="bench-manager")
-    manager.groups.add(Group.objects.get(name="manager"))
-    Profile.objects.get_or_create(user=manager, defaults={"team": Team.objects.get(name="Central")})
-    ops, _ = User.objects.get_or_create(username="bench-ops", defaults={"is_staff": True})
-    ops.groups.add(Group.objects.get(name="ops"))
-    return {"manager": manager, "ops": ops}
-
-
-def _time_page(client, path: str, requests: int) -> dict:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    client.get(path)  # warm the caches and the session
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(path)
-    timings = []
-    for _ in range(requests):
-        started = time.perf_counter()
-        client.get(path)
-        timings.append((time.perf_counter() - started) * 1000)
-    return {
-        "status": response.status_code,
-        "queries": len(queries),
-        "p50_ms": percentile(timings, 50),
-        "p95_ms": percentile(timings, 95),
-    }
-
-
-def _time_csv(client, path: str) -> dict:
-    started = time.perf_counter()
-    export = client.get(path)
-    size = lines = 0
-    for chunk in export.streaming_content:
-        size += len(chunk)
-        lines += chunk.count(b"\n")
-    return {
-        "csv_seconds": time.perf_counter() - started,
-        "csv_rows": lines - 1,
-        "csv_megabytes": size / 1e6,
-    }
-
-
-def bench_reports(records: int, requests: int = 10, week_orders: int = WEEK_ORDERS) -> dict:
-    """The manager's week (manager, ops) and the carrier telemetry with its CSV (ops), over
-    `records` audit records and `week_orders` care orders placed in the last two weeks."""
-    from django.core.signals import request_started
-    from django.db import connection, reset_queries
-    from django.test import Client
-
-    from portal.audit.models import AuditRecord
-
-    # Each request would empty the query log that CaptureQueriesContext reads.
-    request_started.disconnect(reset_queries)
-    have = AuditRecord.objects.count()
-    if have < records:
-        log(f"reports: generating {records - have:,} audit records")
-        subprocess.run(
-            [sys.executable, "manage.py", "generate_audit_records", str(records - have)],
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-        )
-    log(f"reports: {week_orders:,} care orders over the last two weeks")
-    orders = make_week_orders(week_orders)
-    # What beat does every AUDIT_ROLLUP_SECONDS and autovacuum does after a bulk insert, done
-    # now so the figures do not depend on when those last happened to run.
-    subprocess.run(
-        [sys.executable, "manage.py", "roll_up_audit"], cwd=ROOT, check=True, capture_output=True
-    )
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
-    clients = {}
-    for role, user in _report_users().items():
-        clients[role] = Client()
-        clients[role].force_login(user)
-    results = {"records": AuditRecord.objects.count(), "orders": orders}
-    for name, who, path in REPORT_PAGES:
-        results[name] = _time_page(clients[who], path, requests)
-    results["telemetry"].update(_time_csv(clients["ops"], "/reports/carrier/export.csv"))
-    return results
-
-
 # ---------------------------------------------------------------- setup
 
 
@@ -752,7 +546,9 @@ def prepare_database() -> tuple[int, str]:
 
 
 def main() -> None:
-    results: dict = {"label": LABEL, "database": "", "broker": ""}
+    out = ROOT / "bench" / f"results-{LABEL}.json"
+    results = json.loads(out.read_text()) if out.exists() and len(SECTIONS) < 5 else {}
+    results.update({"label": LABEL, "database": "", "broker": ""})
     user_id, session_key = prepare_database()
     from django.conf import settings
 
@@ -764,21 +560,25 @@ def main() -> None:
     portal = worker = None
     try:
         portal = start_portal(sandbox.url)
-        results["lookup"] = bench_lookup(sandbox, session_key)
+        if "lookup" in SECTIONS:
+            results["lookup"] = bench_lookup(sandbox, session_key)
         worker = start_worker(sandbox.url)
-        results["submissions"] = bench_submissions(sandbox, user_id)
+        if "submissions" in SECTIONS:
+            results["submissions"] = bench_submissions(sandbox, user_id)
         from django.contrib.auth.models import User
 
         user = User.objects.get(pk=user_id)
-        results["pages"] = {rows: bench_pages(user, rows) for rows in (10, 1000)}
+        if "pages" in SECTIONS:
+            results["pages"] = {rows: bench_pages(user, rows) for rows in (10, 1000)}
         sandbox.set_faults({"*": {"latency_ms": LATENCY_MS}})
-        results["bulk"] = {rows: bench_bulk(sandbox, rows) for rows in BULK_ROWS}
-        results["reports"] = bench_reports(AUDIT_RECORDS)
+        if "bulk" in SECTIONS:
+            results["bulk"] = {rows: bench_bulk(sandbox, rows) for rows in BULK_ROWS}
+        if "reports" in SECTIONS:
+            results["reports"] = bench_reports(AUDIT_RECORDS)
     finally:
         stop(worker)
         stop(portal)
         sandbox.stop()
-    out = ROOT / "bench" / f"results-{LABEL}.json"
     out.write_text(json.dumps(results, indent=2))
     log(f"wrote {out}")
 
