@@ -65,5 +65,6 @@ register(
         failed=failed,
         cancelled=cancelled,
         progressed=progressed,
+        related=("bulk_batch", "bulk_batch__bulk_import"),
     ),
 )

@@ -53,5 +53,6 @@ register(
         rejected=rejected,
         failed=failed,
         cancelled=cancelled,
+        related=("customer",),
     ),
 )

@@ -107,5 +107,6 @@ register(
         progressed=progressed,
         requeue_questions=requeue_questions,
         requeue_answered=requeue_answered,
+        related=("care_order",),
     ),
 )

@@ -54,6 +54,9 @@ class Handler:
     # ({key: answer}) in the re-queue's transaction: e.g. a PIN erased since the last attempt.
     requeue_questions: Callable[[Submission], dict[str, str]] = _no_questions
     requeue_answered: Callable[[Submission, dict], None] = _nothing
+    # The submission's relations its send and callbacks read (e.g. "care_order"): loaded with
+    # the claimed row in one query rather than one query each.
+    related: tuple[str, ...] = ()
 
 
 _handlers: dict[str, Handler] = {}
@@ -65,6 +68,12 @@ def register(kind: str, handler: Handler) -> None:
 
 def handler_for(kind: str) -> Handler:
     return _handlers[kind]
+
+
+def _claimed_relations() -> list[str]:
+    """Every registered kind's relations: a claim does not know its row's kind before reading it,
+    and a relation another kind's row lacks is only an empty outer join."""
+    return ["created_by", *sorted({name for h in _handlers.values() for name in h.related})]
 
 
 def create_submission(
@@ -99,7 +108,9 @@ def claim(submission_id: int) -> Submission | None:
         lease_expires_at=now + timedelta(seconds=settings.SUBMISSION_LEASE_SECONDS),
         updated_at=now,
     )
-    return Submission.objects.get(pk=submission_id) if taken else None
+    if not taken:
+        return None
+    return Submission.objects.select_related(*_claimed_relations()).get(pk=submission_id)
 
 
 def make_attempt(submission_id: int) -> str | None:
@@ -219,7 +230,11 @@ def _finish(submission: Submission, status: str, callback: Callable[[], None], *
             status=status, finished_at=now, lease_expires_at=None, updated_at=now, **fields
         )
         if moved:
-            submission.refresh_from_db()
+            # The row is as this update left it: set it here rather than read it again, which
+            # keeps the relations the claim loaded.
+            fields.update(status=status, finished_at=now, lease_expires_at=None, updated_at=now)
+            for name, value in fields.items():
+                setattr(submission, name, value)
             callback()
     return bool(moved)
 
