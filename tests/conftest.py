@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
@@ -329,21 +330,32 @@ def _seal_log_of_its_own(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _flush_permits_audit_removal():
-    """Emptying the test database between live-server tests deletes audit records, which the
-    SQLite trigger refuses without the permit retention uses (PostgreSQL truncates instead)."""
-    from django.db import connection
+def _flush_between_tests():
+    """Emptying the test database after a live-server test, made to hold:
 
-    if connection.vendor != "sqlite":
-        return
+    - on SQLite, deleting audit records needs the permit retention uses (the trigger refuses
+      them otherwise; PostgreSQL truncates, which row triggers do not see);
+    - on PostgreSQL, the session's Celery worker may still be finishing a write the test queued
+      (it has no `celery_worker` fixture to wait for), and TRUNCATE's table locks can deadlock
+      with its transaction: PostgreSQL then aborts one of the two, so the flush tries again.
+    """
+    from django.db import OperationalError, connection
+
     from portal.audit.guard import removal_permitted
 
     operations = type(connection.ops)
     flush = operations.execute_sql_flush
 
     def execute_sql_flush(self, sql_list):
-        with removal_permitted():
-            flush(self, sql_list)
+        for attempt in range(5):
+            permit = removal_permitted() if self.connection.vendor == "sqlite" else nullcontext()
+            try:
+                with permit:
+                    return flush(self, sql_list)
+            except OperationalError as error:
+                if "deadlock" not in str(error) or attempt == 4:
+                    raise
+                time.sleep(0.5)
 
     operations.execute_sql_flush = execute_sql_flush
 
