@@ -10,6 +10,28 @@ from portal.validators import (
 )
 
 COUNTRY_CHOICES = [("US", "United States")]
+STATE_ACCEPTED = "Enter a US state, by name or 2-letter code, e.g. Texas or TX."
+
+
+class USStateField(forms.CharField):
+    """One state field for lookup and create: a name or a code, any case, becomes the code."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "State")
+        kwargs.setdefault("max_length", 30)
+        kwargs.setdefault("error_messages", {"required": STATE_ACCEPTED})
+        super().__init__(**kwargs)
+
+    def clean(self, value) -> str:
+        value = super().clean(value)
+        try:
+            return normalize_state(value)
+        except forms.ValidationError:
+            raise forms.ValidationError(STATE_ACCEPTED, code="state") from None
+
+
+# The create form's fields that make a lookup: changing one looks the customer up again.
+RELOOKUP = {"class": "relookup"}
 
 
 class LookupForm(forms.Form):
@@ -23,7 +45,7 @@ class LookupForm(forms.Form):
     )
     street = forms.CharField(label="Street", max_length=120, required=False)
     city = forms.CharField(label="City", max_length=80)
-    state = forms.CharField(label="State", max_length=30)
+    state = USStateField()
     zip_code = forms.CharField(label="ZIP", max_length=10)
     country = forms.ChoiceField(
         label="Country", choices=COUNTRY_CHOICES, initial="US", required=False
@@ -40,9 +62,6 @@ class LookupForm(forms.Form):
 
     def clean_city(self) -> str:
         return collapse_spaces(self.cleaned_data["city"])
-
-    def clean_state(self) -> str:
-        return normalize_state(self.cleaned_data["state"])
 
     def clean_zip_code(self) -> str:
         return normalize_zip(self.cleaned_data["zip_code"])
@@ -72,12 +91,14 @@ FLAG_CHOICES = [("N", "N — no"), ("Y", "Y — yes")]
 class CustomerAccountForm(forms.Form):
     """Create Customer Account: every field of the contract, normalised as the carrier wants it."""
 
-    name = forms.CharField(label="Account name", max_length=120)
-    street = forms.CharField(label="Street", max_length=120)
+    name = forms.CharField(
+        label="Account name", max_length=120, widget=forms.TextInput(attrs=RELOOKUP)
+    )
+    street = forms.CharField(label="Street", max_length=120, widget=forms.TextInput(attrs=RELOOKUP))
     street_line2 = forms.CharField(label="Street, line 2", max_length=120, required=False)
-    city = forms.CharField(label="City", max_length=80)
-    state = forms.CharField(label="State", max_length=30)
-    post_code = forms.CharField(label="ZIP", max_length=10)
+    city = forms.CharField(label="City", max_length=80, widget=forms.TextInput(attrs=RELOOKUP))
+    state = USStateField(widget=forms.TextInput(attrs=RELOOKUP))
+    post_code = forms.CharField(label="ZIP", max_length=10, widget=forms.TextInput(attrs=RELOOKUP))
     country = forms.ChoiceField(label="Country", choices=COUNTRY_CHOICES, initial="US")
     phone_number = forms.CharField(label="Phone number", max_length=20)
     location_name = forms.CharField(label="Location name", max_length=120, required=False)
@@ -118,9 +139,6 @@ class CustomerAccountForm(forms.Form):
 
     def clean_city(self) -> str:
         return collapse_spaces(self.cleaned_data["city"])
-
-    def clean_state(self) -> str:
-        return normalize_state(self.cleaned_data["state"])
 
     def clean_post_code(self) -> str:
         return normalize_zip(self.cleaned_data["post_code"])

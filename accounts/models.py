@@ -169,6 +169,7 @@ class BulkBatch(models.Model):
 
     class Meta:
         ordering = ["bulk_import", "number"]
+        verbose_name_plural = "bulk batches"
         constraints = [
             models.UniqueConstraint(
                 fields=["bulk_import", "number"], name="bulk_batch_number_per_import"

@@ -60,26 +60,10 @@ def _fields_with_errors(form: LookupForm, data, *, quiet: bool) -> list[tuple]:
 @role_required(SALES_REP, MANAGER)
 def create_customer(request: HttpRequest) -> HttpResponse:
     """Create Customer Account, only after this rep's lookup of the same customer found none."""
+    if request.method == "POST" and request.POST.get("recheck") and wants_partial(request):
+        return _recheck(request)
     if request.method == "POST":
-        form = CustomerAccountForm(
-            request.POST, needs_reason=request.POST.get("needs_reason") == "1"
-        )
-        if form.is_valid():
-            permit = creation_permit(request.user, form.lookup_query())
-            if permit is Permit.NO_LOOKUP:
-                return _look_first(request, form.lookup_query())
-            if permit is Permit.MATCHES and not form.cleaned_data["override_reason"]:
-                form.needs_reason = True
-                form.add_error("override_reason", "The lookup found matches: say why this is new.")
-            else:
-                try:
-                    customer = request_customer_account(form, request.user)
-                except FormAlreadySent as problem:
-                    form.add_error(None, str(problem))
-                    return render(request, "accounts/create.html", {"form": form}, status=409)
-                return redirect("accounts:customer", pk=customer.pk)
-        return render(request, "accounts/create.html", {"form": form}, status=400)
-
+        return _create_from_post(request)
     lookup = LookupForm(request.GET)
     if not lookup.is_valid():
         return _look_first(request, None)
@@ -100,6 +84,54 @@ def create_customer(request: HttpRequest) -> HttpResponse:
     }
     form = CustomerAccountForm(initial=initial, needs_reason=permit is Permit.MATCHES)
     return render(request, "accounts/create.html", {"form": form})
+
+
+def _create_from_post(request: HttpRequest) -> HttpResponse:
+    form = CustomerAccountForm(request.POST, needs_reason=request.POST.get("needs_reason") == "1")
+    if not form.is_valid():
+        return render(request, "accounts/create.html", {"form": form}, status=400)
+    permit = creation_permit(request.user, form.lookup_query())
+    if permit is Permit.NO_LOOKUP:
+        # The name or address changed since the lookup: look again here, and refuse this send.
+        outcome = run_lookup(form.lookup_query(), user=request.user)
+        form.needs_reason = bool(outcome.matches)
+        context = {"form": form, "recheck": outcome, "refused": True}
+        return render(request, "accounts/create.html", context, status=403)
+    if permit is Permit.MATCHES and not form.cleaned_data["override_reason"]:
+        form.needs_reason = True
+        form.add_error("override_reason", "The lookup found matches: say why this is new.")
+        return render(request, "accounts/create.html", {"form": form}, status=400)
+    try:
+        customer = request_customer_account(form, request.user)
+    except FormAlreadySent as problem:
+        form.add_error(None, str(problem))
+        return render(request, "accounts/create.html", {"form": form}, status=409)
+    return redirect("accounts:customer", pk=customer.pk)
+
+
+def _recheck(request: HttpRequest) -> HttpResponse:
+    """The create form's name or address changed: look it up again and show the matches in place."""
+    data = request.POST
+    lookup = LookupForm(
+        {
+            "account_name": data.get("name", ""),
+            "street": data.get("street", ""),
+            "city": data.get("city", ""),
+            "state": data.get("state", ""),
+            "zip_code": data.get("post_code", ""),
+            "country": data.get("country", ""),
+        }
+    )
+    outcome = run_lookup(lookup.to_query(), user=request.user) if lookup.is_valid() else None
+    # Unbound, from what was typed: the rest of the form is not judged until it is sent.
+    form = CustomerAccountForm(initial=data.dict(), needs_reason=bool(outcome and outcome.matches))
+    if outcome is None:
+        # Unfinished address: keep whatever the reason field and its rule were.
+        form.needs_reason = data.get("needs_reason") == "1"
+    context = {"form": form, "recheck": outcome, "recheck_incomplete": outcome is None}
+    return render_page(
+        request, "accounts/create.html", context, partial="recheck", oob=("override_oob",)
+    )
 
 
 def _look_first(request: HttpRequest, query) -> HttpResponse:

@@ -11,6 +11,8 @@ admin.site.site_title = "Partner Sales Portal admin"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("ops/", views.ops_home, name="ops_home"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path(
         "login/",
         login_not_required(auth_views.LoginView.as_view(redirect_authenticated_user=True)),

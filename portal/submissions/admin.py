@@ -5,7 +5,9 @@ from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import Truncator
 
 from portal.submissions import services
 from portal.submissions.models import Status, Submission
@@ -21,9 +23,9 @@ class SubmissionAdmin(admin.ModelAdmin):
         "kind",
         "status_badge",
         "attempts",
-        "next_attempt_at",
+        "next_attempt",
         "last_status",
-        "last_error",
+        "short_last_error",
         "created_by",
         "created_at",
         "audit_link",
@@ -55,10 +57,26 @@ class SubmissionAdmin(admin.ModelAdmin):
             submission.get_status_display(),
         )
 
+    @admin.display(description="Next attempt", ordering="next_attempt_at")
+    def next_attempt(self, submission: Submission) -> str:
+        """Date, time and zone, and only while another attempt will come."""
+        if submission.status not in (Status.QUEUED, Status.RETRYING):
+            return "—"
+        return timezone.localtime(submission.next_attempt_at).strftime("%Y-%m-%d %H:%M %Z")
+
+    @admin.display(description="Last error", ordering="last_error")
+    def short_last_error(self, submission: Submission) -> str:
+        """Short enough for the list to fit 1280 px; the whole text on hover and on its page."""
+        if not submission.last_error:
+            return "—"
+        short = Truncator(submission.last_error).chars(60)
+        return format_html('<span title="{}">{}</span>', submission.last_error, short)
+
     @admin.display(description="Payload (personal numbers masked)")
     def redacted_payload(self, submission: Submission) -> str:
         text = json.dumps(redact_data(submission.payload), indent=2, ensure_ascii=False)
-        return format_html("<pre>{}</pre>", text)
+        # Focusable: a long line scrolls inside it, and a keyboard must reach it (axe).
+        return format_html('<pre tabindex="0" class="payload">{}</pre>', text)
 
     @admin.display(description="Audit")
     def audit_link(self, submission: Submission) -> str:
@@ -77,6 +95,8 @@ class SubmissionAdmin(admin.ModelAdmin):
             queryset,
             action="requeue_failed",
             verb="Re-queue",
+            done="Re-queued",
+            not_eligible="were not failed",
             explanation="Each keeps its idempotency key, so the carrier will not act twice, and "
             "is tried again until a new deadline.",
             eligible=eligible,
@@ -84,14 +104,19 @@ class SubmissionAdmin(admin.ModelAdmin):
             apply=lambda submission: self._requeue(request, submission, questions[submission.pk]),
         )
 
-    @admin.action(description="Cancel the selected submissions not yet sent (queued or waiting)")
+    @admin.action(
+        description="Cancel the selected submissions not yet sent (queued or waiting to retry)"
+    )
     def cancel_queued(self, request, queryset: QuerySet[Submission]):
         return self._confirmed(
             request,
             queryset,
             action="cancel_queued",
             verb="Cancel",
-            explanation="A cancelled write is never sent; one in flight cannot be cancelled.",
+            done="Cancelled",
+            not_eligible="were not waiting (queued or waiting to retry)",
+            explanation="A cancelled write is never sent, and the rep sees that ops cancelled "
+            "it. One in flight cannot be cancelled: it may be reaching the carrier now.",
             eligible=list(queryset.filter(status__in=(Status.QUEUED, Status.RETRYING))),
             questions={},
             apply=lambda submission: services.cancel(submission, by_ops=True),
@@ -113,21 +138,21 @@ class SubmissionAdmin(admin.ModelAdmin):
             messages.error(request, f"Submission #{submission.pk}: {problem}")
             return False
 
-    def _confirmed(
-        self, request, queryset, *, action, verb, explanation, eligible, questions, apply
-    ):
+    def _confirmed(self, request, queryset, *, action, verb, done, not_eligible, **parts):
         """Ask first; then act, and log each change in the admin's own history (LogEntry)."""
-        selected = queryset.count()
+        eligible, apply = parts["eligible"], parts["apply"]
+        # Counted before anything moves: a filtered list would no longer hold what was chosen.
+        selected = len(queryset)
         if request.POST.get("confirm") != "yes":
             context = {
                 **self.admin_site.each_context(request),
                 "title": f"{verb} submissions?",
                 "opts": self.model._meta,
                 "queryset": queryset,
-                "eligible": [(item, questions.get(item.pk, {})) for item in eligible],
+                "eligible": [(item, parts["questions"].get(item.pk, {})) for item in eligible],
                 "action": action,
                 "verb": verb,
-                "explanation": explanation,
+                "explanation": parts["explanation"],
                 "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             }
             return TemplateResponse(request, "admin/submissions/confirm_action.html", context)
@@ -137,5 +162,14 @@ class SubmissionAdmin(admin.ModelAdmin):
                 moved += 1
                 self.log_change(request, submission, f"{verb} by ops")
         level = messages.SUCCESS if moved else messages.WARNING
-        self.message_user(request, f"{verb}: {moved} of {selected} selected.", level)
+        self.message_user(request, _outcome_message(done, moved, selected, not_eligible), level)
         return None
+
+
+def _outcome_message(done: str, moved: int, selected: int, not_eligible: str) -> str:
+    """E.g. "Cancelled 1 of the 2 selected submissions; the others were not waiting ..."."""
+    noun = "submission" if selected == 1 else "submissions"
+    text = f"{done} {moved} of the {selected} selected {noun}."
+    if moved < selected:
+        text += f" The others {not_eligible}, or changed meanwhile, and were left as they were."
+    return text

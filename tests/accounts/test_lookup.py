@@ -69,7 +69,7 @@ def test_it_keeps_input_and_marks_each_bad_field(alice_client, sandbox):
 
     html = response.content.decode()
     assert "Type at least 3 characters of the name." in html
-    assert "Type a US state by its name or its 2-letter code" in html
+    assert "Enter a US state, by name or 2-letter code, e.g. Texas or TX." in html
     assert "Use a 5-digit ZIP or ZIP+4" in html
     assert 'value="Texass"' in html
     assert 'value="7700"' in html
@@ -234,7 +234,7 @@ def test_it_refuses_other_methods(alice_client):
 
 def _shown_matches(html: str) -> list[str]:
     """The rendered list of match cards (empty when there is none)."""
-    return re.findall(r'<ol class="matches">.*?</dl>\s*</li>\s*</ol>', html, re.S)
+    return re.findall(r'<ol class="matches">.*?</li>\s*</ol>', html, re.S)
 
 
 def test_it_reads_each_readable_shape_of_the_answer(alice_client, sandbox):

@@ -199,7 +199,7 @@ def test_ops_cancel_a_write_waiting_to_retry_and_the_rep_sees_ops(
 
     order.refresh_from_db()
     assert order.status == CareOrder.Status.CANCELLED
-    assert "Cancel: 1 of 1 selected." in done
+    assert "Cancelled 1 of the 1 selected submission." in done
     page = alice_client.get(reverse("orders:detail", args=[order.pk])).content.decode()
     assert "· Ops" in page
     assert "an earlier one may have reached the carrier" in page

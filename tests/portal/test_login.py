@@ -39,7 +39,7 @@ def test_navigation_shows_what_the_role_may_use(client, alice, olivia):
 
     client.force_login(olivia)
     response = client.get(reverse("home"))
-    assert response.url == reverse("admin:index")
+    assert response.url == reverse("ops_home")
     admin_page = client.get(reverse("admin:index")).content.decode()
     assert "Audit records" in admin_page
 

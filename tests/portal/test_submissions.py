@@ -358,7 +358,7 @@ def test_admin_actions_ask_first_then_act_and_log(client, olivia, submission, ca
     assert response.status_code == 302
     submission.refresh_from_db()
     assert submission.status == Status.CANCELLED
-    assert "Cancel: 1 of 1 selected" in client.get(url).content.decode()
+    assert "Cancelled 1 of the 1 selected submission." in client.get(url).content.decode()
     entry = LogEntry.objects.get(object_id=str(submission.pk))
     assert entry.user == olivia and "Cancel by ops" in entry.get_change_message()
     assert carrier.outcomes == ["cancelled by ops"]

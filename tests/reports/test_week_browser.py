@@ -75,6 +75,8 @@ def test_a_manager_reads_the_week_on_a_390px_phone(phone, live_server, this_week
     page.on("response", lambda response: response.status >= 400 and problems.append(response.url))
     log_in(page, live_server, "carol")
 
+    # On a phone the main navigation is folded into a menu: open it.
+    page.locator("nav[aria-label=Main] summary").click()
     reports = page.get_by_role("link", name="Reports", exact=True)
     expect(reports).to_be_visible()
     box = reports.bounding_box()
