@@ -151,8 +151,8 @@ def full_update(index: int) -> dict[str, str]:
     )  # fmt: skip
     prefix = f"cr-{index}"
     rows = {
-        f"{prefix}-item": ["0", "1"],
-        f"{prefix}-label": ["0"],
+        f"{prefix}-item-TOTAL_FORMS": "2", f"{prefix}-item-INITIAL_FORMS": "0",
+        f"{prefix}-label-TOTAL_FORMS": "1", f"{prefix}-label-INITIAL_FORMS": "0",
         f"{prefix}-item-0-sku": "sku12037300017", f"{prefix}-item-0-action": "add",
         f"{prefix}-item-0-effective_date": "2026-12-15",
         f"{prefix}-item-0-expiration_date": "2027-12-15T19:00",
@@ -170,7 +170,7 @@ def order_data(*changes: dict[str, str]) -> dict:
         "contact_phone": "1234567890", "contact_phone_extension": "1885",
         "contact_email": "alexbell@example.com", "action": "submit",
     }  # fmt: skip
-    merged: dict = {"cr": [str(n) for n in range(len(changes))], **order}
+    merged: dict = {"cr-TOTAL_FORMS": str(len(changes)), "cr-INITIAL_FORMS": "0", **order}
     for change in changes:
         merged.update(change)
     return merged

@@ -1,19 +1,24 @@
 """The care order form (orders:new, orders:edit): plain POST or htmx, nothing typed is lost."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import reswap, retarget
 
-from orders.forms import CareOrderBuilder
+from orders.forms import CareOrderForm
+from orders.forms.suggestions import rep_contact, team_skus
 from orders.models import CareOrder
-from orders.services import save_draft, submit_order
+from orders.services import copy_order as copy_order_into_draft
+from orders.services import discard_draft as discard_draft_of
+from orders.services import draft_removal_date, save_draft, submit_order
 from portal.decorators import role_required
-from portal.htmx import redirect_after_post, render_page
+from portal.htmx import redirect_after_post, render_page, wants_partial
 from portal.roles import MANAGER, SALES_REP
 
 
@@ -26,18 +31,21 @@ def order_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     with the change; `save` keeps a draft; `submit` validates and queues the order."""
     order = _own_order(request, pk) if pk is not None else None
     if order is not None and not order.is_draft:
-        # Back after submitting, or a second post of a submitted draft: its order page.
-        return redirect_after_post(request, reverse("orders:detail", args=[order.pk]))
+        # Back after submitting (a history restore too), or a second post: its order page.
+        detail = reverse("orders:detail", args=[order.pk])
+        return redirect_after_post(request, detail) if wants_partial(request) else redirect(detail)
     if request.method == "GET":
         if order is not None:
-            builder = CareOrderBuilder.from_draft_data(order.draft_data)
+            builder = CareOrderForm.from_draft_data(order.draft_data)
         else:
-            builder = CareOrderBuilder.new(
-                account=request.GET.get("account", "")[:40], ctn=request.GET.get("ctn", "")[:20]
+            builder = CareOrderForm.new(
+                account=request.GET.get("account", "")[:40],
+                ctn=request.GET.get("ctn", "")[:20],
+                contact=rep_contact(request.user),
             )
         return _render(request, builder, order)
 
-    builder = CareOrderBuilder(data=request.POST)
+    builder = CareOrderForm(data=request.POST)
     action = request.POST.get("action", "")
     if order is None and builder.form_token:
         # A second click on Save or Submit finds the order the first click made.
@@ -52,11 +60,11 @@ def order_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     return _render(request, builder.apply(action), order)
 
 
-def _submit(request: HttpRequest, builder: CareOrderBuilder, order: CareOrder | None):
+def _submit(request: HttpRequest, builder: CareOrderForm, order: CareOrder | None):
     """Queue the order once, however many posts of this form race each other: the losers are
     shown the order that won (the form token is unique per rep)."""
     if not builder.is_valid():
-        return _render(request, builder, order, status=400)  # base.html: htmx swaps a 400
+        return _render(request, builder, order, status=400, whole_page=True)
     try:
         with transaction.atomic():
             if order is not None:
@@ -77,10 +85,10 @@ def _submit(request: HttpRequest, builder: CareOrderBuilder, order: CareOrder | 
     return redirect_after_post(request, reverse("orders:detail", args=[order.pk]))
 
 
-def _save(request: HttpRequest, builder: CareOrderBuilder, order: CareOrder | None):
+def _save(request: HttpRequest, builder: CareOrderForm, order: CareOrder | None):
     problems = builder.draft_problems()
     if problems:
-        return _render(request, builder, order, status=400)
+        return _render(request, builder, order, status=400, whole_page=True)
     try:
         with transaction.atomic():
             order = save_draft(
@@ -111,8 +119,51 @@ def _order_of_token(request: HttpRequest, token: str) -> CareOrder | None:
 
 
 def _render(
-    request: HttpRequest, builder: CareOrderBuilder, order: CareOrder | None, status: int = 200
+    request: HttpRequest,
+    builder: CareOrderForm,
+    order: CareOrder | None,
+    status: int = 200,
+    whole_page: bool = False,
 ) -> HttpResponse:
+    """The form; after a submit with errors the whole page, by htmx too (title, navigation,
+    the error summary focused), so that nothing is ever replaced by a bare fragment."""
     action = reverse("orders:edit", args=[order.pk]) if order else reverse("orders:new")
-    context = {"builder": builder, "order": order, "form_action": action}
+    context = {
+        "builder": builder,
+        "order": order,
+        "form_action": action,
+        "sku_suggestions": team_skus(request.user),
+        "time_zone": settings.TIME_ZONE,
+    }
+    if whole_page and wants_partial(request):
+        # 200, not 400: Chromium logs every 4xx in the console, and the console stays clean.
+        response = render(request, "orders/order_form.html", context)
+        return reswap(retarget(response, "body"), "innerHTML show:top")
     return render_page(request, "orders/order_form.html", context, partial="form", status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(SALES_REP, MANAGER)
+def discard_draft(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks to confirm; POST removes the user's own draft. A sent order is never removed."""
+    order = _own_order(request, pk)
+    if not order.is_draft:
+        return redirect_after_post(request, reverse("orders:detail", args=[order.pk]))
+    if request.method == "POST":
+        discard_draft_of(order)
+        messages.success(request, f"Draft #{pk} discarded")
+        return redirect_after_post(request, reverse("orders:list"))
+    context = {"order": order, "removed_on": draft_removal_date(order)}
+    return render(request, "orders/draft_discard.html", context)
+
+
+@require_POST
+@role_required(SALES_REP, MANAGER)
+def copy_order(request: HttpRequest, pk: int) -> HttpResponse:
+    """A new draft with the content of one of the user's own sent orders, to fix and send."""
+    order = _own_order(request, pk)
+    if order.is_draft:
+        return redirect_after_post(request, reverse("orders:edit", args=[order.pk]))
+    draft = copy_order_into_draft(order, user=request.user)
+    messages.success(request, f"Copied order #{order.pk} into this draft: check it, then submit.")
+    return redirect_after_post(request, reverse("orders:edit", args=[draft.pk]))

@@ -18,12 +18,18 @@ class OrderFilterForm(forms.Form):
     account = forms.CharField(label="Account", max_length=40, required=False)
 
     def clean_ctn(self) -> str:
-        return re.sub(r"\D", "", self.cleaned_data["ctn"])
+        typed = self.cleaned_data["ctn"]
+        # Spaces, dashes, dots and brackets are how people write numbers; letters are a mistake.
+        if re.search(r"[^\d\s().+-]", typed):
+            raise forms.ValidationError(
+                "A CTN has digits only, e.g. 214 555 0123, or its last digits."
+            )
+        return re.sub(r"\D", "", typed)
 
     def clean(self):
         data = super().clean()
         if data.get("since") and data.get("until") and data["since"] > data["until"]:
-            self.add_error("until", "The end is before the start.")
+            self.add_error("until", "To is before From: pick a To date on or after the From date.")
         return data
 
     def apply(self, orders: QuerySet[CareOrder]) -> QuerySet[CareOrder]:

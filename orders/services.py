@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from orders.forms.copying import draft_from_sent
 from orders.models import CareOrder, CarrierNotification, OrderEvent, RefusedPushes
 from portal import crypto
 from portal.submissions import services as submissions
@@ -53,6 +54,46 @@ def save_draft(
     order.po_number = header.get("po_number", "")[:40]
     order.save()
     return order
+
+
+def discard_draft(order: CareOrder) -> None:
+    """The rep's own draft, gone: a draft was never sent, so nothing else refers to it."""
+    if not order.is_draft:
+        raise ValueError("only a draft can be discarded")
+    order.delete()
+
+
+def draft_removal_date(order: CareOrder):
+    """When an untouched draft is removed by `remove_old_drafts`."""
+    return order.updated_at + timedelta(days=settings.ORDER_DRAFT_MAX_AGE_DAYS)
+
+
+def remove_old_drafts(now=None) -> int:
+    """Drafts left untouched past ORDER_DRAFT_MAX_AGE_DAYS are removed; how many were."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.ORDER_DRAFT_MAX_AGE_DAYS)
+    old = CareOrder.objects.filter(status=CareOrder.Status.DRAFT, updated_at__lt=cutoff)
+    removed, _ = old.delete()
+    if removed:
+        logger.info("removed %d care order drafts untouched since %s", removed, cutoff.date())
+    return removed
+
+
+def copy_order(order: CareOrder, *, user) -> CareOrder:
+    """A new draft with the content of a sent order (never its PINs), ready to fix and send."""
+    payload = order.submission.payload if order.submission is not None else {}
+    draft = draft_from_sent(payload, order.foundation_account_number, uuid.uuid4().hex)
+    header = {
+        "foundation_account_number": order.foundation_account_number,
+        "account_group_id": order.account_group_id,
+        "po_number": order.po_number,
+    }
+    return save_draft(
+        user=user,
+        order=None,
+        draft_data=draft,
+        header=header,
+        form_token=draft["order"]["form_token"],
+    )
 
 
 def submit_order(

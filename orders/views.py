@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from orders import services
+from orders import presenting, services
 from orders.forms_filters import OrderFilterForm
 from orders.models import CareOrder, CarrierNotification
 from portal import roles
@@ -15,7 +15,6 @@ from portal.decorators import role_required
 from portal.htmx import render_page, wants_partial
 from portal.observability.references import last_carrier_call
 from portal.roles import MANAGER, OPS, SALES_REP
-from portal.upstream import order_body
 
 
 def _orders_for(request: HttpRequest):
@@ -27,10 +26,16 @@ def _orders_for(request: HttpRequest):
 def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The order and its timeline; htmx polls the live part until the order is terminal."""
     order = get_object_or_404(_orders_for(request), pk=pk)
-    # The newest carrier call's trace id, for a rep to quote to ops (one query).
-    context = {"order": order, "events": order.events.all(), "reference": last_carrier_call(order)}
-    if not wants_partial(request) and order.submission is not None:
-        context["sent"] = order_body.describe(order.submission.payload)
+    events = list(order.events.all())
+    context = {
+        "order": order,
+        "events": events,
+        # The newest carrier call's trace id, for a rep to quote to ops (one query).
+        "reference": last_carrier_call(order),
+        "why_it_stopped": presenting.why_it_stopped(order, events),
+    }
+    if not wants_partial(request):
+        context.update(presenting.what_was_ordered(order))
     return render_page(
         request,
         "orders/order_detail.html",
@@ -45,7 +50,10 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def order_list(request: HttpRequest) -> HttpResponse:
     """My orders (a rep) or Team orders (a manager), filtered and paged."""
     form = OrderFilterForm(request.GET or None)
-    orders = form.apply(_orders_for(request)) if form.is_valid() else _orders_for(request)
+    orders = _orders_for(request)
+    if form.is_bound:
+        # A filter that cannot be used shows its error and no list, never an unfiltered one.
+        orders = form.apply(orders) if form.is_valid() else orders.none()
     page = Paginator(orders, 25).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -53,7 +61,9 @@ def order_list(request: HttpRequest) -> HttpResponse:
     if roles.is_ops(request.user):
         title = "All orders"
     context = {"form": form, "page": page, "query_string": query.urlencode(), "title": title}
-    return render_page(request, "orders/order_list.html", context, partial="results")
+    return render_page(
+        request, "orders/order_list.html", context, partial="results", oob=("field_errors",)
+    )
 
 
 @require_POST

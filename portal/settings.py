@@ -281,6 +281,8 @@ CARRIER_ORDER_STATUS_PATH = env.str(
 )
 ORDER_POLL_AFTER_SECONDS = env.int("ORDER_POLL_AFTER_SECONDS", default=120)
 ORDER_POLL_EVERY_SECONDS = env.float("ORDER_POLL_EVERY_SECONDS", default=60.0)
+# Care order drafts untouched for this many days are removed (orders.remove_old_drafts, daily).
+ORDER_DRAFT_MAX_AGE_DAYS = env.int("ORDER_DRAFT_MAX_AGE_DAYS", default=30)
 
 # Bulk customer import: the largest file accepted.
 BULK_IMPORT_MAX_BYTES = env.int("BULK_IMPORT_MAX_BYTES", default=60 * 1024 * 1024)

@@ -21,6 +21,7 @@ from orders.forms.fields import (
     TYPE_ONLY_FIELDS,
     TYPE_WORDS,
     UNBLOCK,
+    UPDATE,
     VOICEMAIL_CHOICES,
     WHEN_CHOICES,
     PartForm,
@@ -30,7 +31,9 @@ from orders.forms.fields import (
     number_field,
     phone_field,
     text_field,
+    zone_note,
 )
+from orders.forms.layout import UPDATE_ONLY_FIELDS, groups, unfolded
 from orders.validators import (
     as_moment,
     normalize_change_request_id,
@@ -110,6 +113,18 @@ class ChangeRequestForm(PartForm):
         self.pin_needs_reentry = pin_needs_reentry
         if pin_needs_reentry:
             self.fields[PIN_FIELD].help_text = PIN_NOTE
+        for name in ("effective_on", "cancel_effective_on"):
+            self.fields[name].help_text = zone_note("The start of that day.")
+        self.items = self.labels = None  # the rows' formsets, set by ChangeRequestFormSet
+
+    @property
+    def groups(self) -> dict[str, str]:
+        rows = [formset for formset in (self.items, self.labels) if formset is not None]
+        return groups(self, any(formset.filled() for formset in rows))
+
+    @property
+    def unfolded(self) -> dict[str, bool]:
+        return unfolded(self)
 
     def clean_change_request_id(self) -> str:
         return normalize_change_request_id(self.cleaned_data["change_request_id"])
@@ -193,6 +208,10 @@ class ChangeRequestForm(PartForm):
                     self.add_error(name, f"Choose a reason for the {word}.")
         if chosen == CANCEL:
             self._check_when("cancel_effective_when", "cancel_effective_on", data)
+        if chosen != UPDATE:
+            for name in UPDATE_ONLY_FIELDS:
+                if data.get(name) and name not in self.errors:
+                    self.add_error(name, "Only for an update: clear it, or choose Update.")
 
     def _check_voicemail(self, data: dict) -> None:
         if PIN_FIELD in self.errors:

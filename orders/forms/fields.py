@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.forms.utils import ErrorDict
 
 from portal.upstream import order_body
@@ -79,6 +80,11 @@ TYPE_ONLY_FIELDS = {
 }
 PIN_FIELD = "voicemail_pin"
 PIN_NOTE = "Re-enter the PIN: it is never shown again nor saved in a draft."
+
+
+def zone_note(before: str = "") -> str:
+    """Dates and times are the portal's, whatever the rep's computer says."""
+    return f"{before} Time zone: {settings.TIME_ZONE}.".strip()
 
 
 def text_field(label: str, max_length: int = 60, *, required: bool = False, **kwargs):

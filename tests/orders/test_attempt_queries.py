@@ -19,9 +19,7 @@ def test_an_accepted_care_order_attempt_costs_nine_queries(alice, sandbox):
     with CaptureQueriesContext(connection) as queries:
         assert submissions.make_attempt(order.submission_id) == Status.SUCCEEDED
 
-    statements = [
-        q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"].upper()
-    ]
+    statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"].upper()]
     assert len(statements) <= QUERIES_PER_ACCEPTED_ATTEMPT, "\n".join(s[:120] for s in statements)
     order.refresh_from_db()
     assert order.status == order.Status.ACCEPTED

@@ -101,7 +101,8 @@ def order_form() -> dict:
         "contact_last_name": "Bell",
         "contact_phone": "(972) 555-0188",
         "contact_email": "alexbell@example.com",
-        "cr": "0",
+        "cr-TOTAL_FORMS": "1",  # the change request formset's management form
+        "cr-INITIAL_FORMS": "0",
         "cr-0-type": "update",
         "cr-0-change_request_id": "CR-1-canary",
         "cr-0-effective_when": "immediately",

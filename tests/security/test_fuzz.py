@@ -19,7 +19,7 @@ from accounts import bulk
 from accounts.forms import CustomerAccountForm
 from accounts.models import BulkImport, Customer
 from accounts.services import request_customer_account
-from orders.forms import CareOrderBuilder, ChangeRequestForm, ItemForm, LabelForm, OrderForm
+from orders.forms import CareOrderForm, ChangeRequestForm, ItemForm, LabelForm, OrderForm
 from orders.models import CareOrder
 from portal.audit.models import AuditRecord
 from portal.submissions.models import TERMINAL, Status, Submission
@@ -185,7 +185,8 @@ def order_post(draw) -> QueryDict:
     for name in draw(st.lists(st.sampled_from(sorted(OrderForm.base_fields)), max_size=6)):
         query[name] = draw(_field_value(name))
     crs = draw(st.lists(INDEX, max_size=3))
-    query.setlist("cr", crs)
+    query.setlist("cr-TOTAL_FORMS", crs)  # formsets' counts: any number, repeated or nonsense
+    query["cr-INITIAL_FORMS"] = draw(st.one_of(INDEX, ANY_TEXT))
     for cr in crs or ["0"]:
         prefix = f"cr-{cr}"
         fields = draw(st.lists(st.sampled_from(sorted(ChangeRequestForm.base_fields)), max_size=8))
@@ -193,7 +194,7 @@ def order_post(draw) -> QueryDict:
             query[f"{prefix}-{name}"] = draw(_field_value(name))
         for kind, form in (("item", ItemForm), ("label", LabelForm)):
             rows = draw(st.lists(INDEX, max_size=2))
-            query.setlist(f"{prefix}-{kind}", rows)
+            query.setlist(f"{prefix}-{kind}-TOTAL_FORMS", rows)
             for row in rows:
                 for name in draw(st.lists(st.sampled_from(sorted(form.base_fields)), max_size=3)):
                     query[f"{prefix}-{kind}-{row}-{name}"] = draw(_field_value(name))
@@ -207,12 +208,14 @@ VALID_ORDER = {
     "contact_last_name": "Bell",
     "contact_phone": "(123) 456-7890",
     "contact_email": "alexbell@example.com",
-    "cr": "0",
+    "cr-TOTAL_FORMS": "1",
+    "cr-INITIAL_FORMS": "0",
     "cr-0-type": "update",
     "cr-0-change_request_id": "CR-1-fuzz",
     "cr-0-effective_when": "immediately",
     "cr-0-ctn": "(214) 555-0123",
-    "cr-0-item": "0",
+    "cr-0-item-TOTAL_FORMS": "1",
+    "cr-0-item-INITIAL_FORMS": "0",
     "cr-0-item-0-sku": "sku12037300017",
     "cr-0-item-0-action": "add",
 }
@@ -235,13 +238,13 @@ ORDER_POSTS = st.one_of(order_post(), nearly_valid_order_post())
 @FUZZ
 @given(data=ORDER_POSTS)
 def test_the_order_builder_takes_any_post(data):
-    builder = CareOrderBuilder(data=data)
+    builder = CareOrderForm(data=data)
 
     valid = builder.is_valid()
 
     assert isinstance(builder.error_list(), list)
     assert bool(builder.error_list()) == (not valid)
-    again = CareOrderBuilder.from_draft_data(builder.draft_data())
+    again = CareOrderForm.from_draft_data(builder.draft_data())
     assert not again.is_bound
     builder.apply(data["action"])
     builder.header()

@@ -52,7 +52,8 @@ def test_a_submitted_order_keeps_no_full_numbers_in_its_draft_data(alice):
         "contact_last_name": "Bell",
         "contact_phone": PHONE,
         "contact_email": "alexbell@example.com",
-        "cr": "0",
+        "cr-TOTAL_FORMS": "1",  # the change request formset's management form
+        "cr-INITIAL_FORMS": "0",
         "cr-0-type": "update",
         "cr-0-change_request_id": "CR-1-x",
         "cr-0-effective_when": "immediately",
