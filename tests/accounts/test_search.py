@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from portal.audit.models import Action, AuditRecord, Outcome
+from portal.templatetags.portal_tags import in_words
 from portal.upstream import errors
 from portal.upstream.search import SEARCH_PATH, parse_search_page
 
@@ -217,7 +218,9 @@ def test_it_expands_an_individual_with_accounts_subscribers_and_products(alice_c
             for product in subscriber["products"]:
                 assert html_lib.escape(product["name"]) in html
                 for characteristic in product["productCharacteristic"]:
-                    assert html_lib.escape(characteristic["name"]) in html
+                    # In people's words ("dataAllowance" reads "Data allowance"), never raw.
+                    assert html_lib.escape(in_words(characteristic["name"])) in html
+                    assert f"<dt>{characteristic['name']}</dt>" not in html
                     assert html_lib.escape(characteristic["value"]) in html
     assert "Start care order" in html
     assert not re.search(r"\d{10}", html), "a full phone number reached the page"
