@@ -20,15 +20,17 @@ least 0.8; submission throughput ratio at least 0.8; list-page query counts cons
   without latency) puts about 7 ms of CPU on each lookup: the carrier call through requests and
   urllib3 about a third, the audit record (chain lock, chain head, insert, canonical JSON and
   SHA-256) about a quarter, rendering the partial about a quarter, session, user and roles about
-  a sixth. On 2 cores shared with wrk, the sandbox and the database that caps the portal near
+  a sixth. Since then the audit append is one plain insert (the sealer chains records off the
+  request path), and a write attempt takes 9 queries instead of 15; the lookup and submission
+  rows above are from before both and are to be measured again. On 2 cores shared with wrk, the sandbox and the database that caps the portal near
   150-250 lookups/s, where 20 connections at 50 ms allow 390/s. On SQLite the p95 is stretched
   further by its busy-wait backoff when concurrent audit inserts meet its single write lock.
   What would fix it: more cores (the work is CPU, and it scales out: web processes are
   stateless); the audit record written by a batching writer off the request path; a leaner hot
   path for this one read (urllib3 directly, a compiled fragment); PostgreSQL, never SQLite, for
   concurrent use.
-- **Submissions.** Each write costs about a dozen queries (atomic claim, progress event, the
-  chained audit record, the compare-and-set finish, the order's event) in a GIL-bound thread
+- **Submissions.** Each write cost about a dozen queries (atomic claim, progress event, the
+  chained audit record, the compare-and-set finish, the order's event; 9 now) in a GIL-bound thread
   pool, while the direct run only sends. What would fix it: a worker process per core, folding
   the progress event into the claim, and batching the audit append.
 - **Bulk import** memory is flat: rows are staged in the database, so peak RSS is the process's
@@ -149,6 +151,18 @@ def kept_scale_section() -> str:
     return "\n" + found + tail.split("\n## ", 1)[0] if found else ""
 
 
+def measured_lines(results: list[dict]) -> list[str]:
+    """When each part was measured, where a run of only some parts (BENCH_SECTIONS) kept the
+    others' figures from an earlier run."""
+    lines = []
+    for result in results:
+        measured = result.get("measured", {})
+        if len(set(measured.values())) > 1:
+            parts = "; ".join(f"{name} {at}" for name, at in sorted(measured.items()))
+            lines.append(f"{result['label']} parts measured at: {parts}.")
+    return lines
+
+
 def main() -> None:
     results = [json.loads(path.read_text()) for path in sorted(HERE.glob("results-*.json"))]
     header = ["stack", "measurement", "throughput / size", "latency / memory", "note"]
@@ -163,6 +177,7 @@ def main() -> None:
             "",
             f"{when}; {machine()}. Sandbox latency 50 ms; wrk -t2 -c20 for the lookup.",
             "Produced by `make bench` (bench/run.py, bench/report.py).",
+            *measured_lines(results),
             "",
             *lines,
             NOTES,

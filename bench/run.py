@@ -579,6 +579,10 @@ def main() -> None:
         stop(worker)
         stop(portal)
         sandbox.stop()
+    now = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    measured = results.setdefault("measured", {})
+    for section in SECTIONS:
+        measured[section] = now
     out.write_text(json.dumps(results, indent=2))
     log(f"wrote {out}")
 
