@@ -1,6 +1,7 @@
 """Bulk batches as a kind of submission: how one is sent, what its outcome records."""
 
 from accounts.bulk import BULK_CREATE
+from accounts.signals import announce_seen
 from portal.submissions.models import Status
 from portal.submissions.services import Handler, register
 from portal.upstream import bulk as bulk_api
@@ -23,6 +24,7 @@ def succeeded(submission, response) -> None:
     # Sent: the carrier said yes, with or without a requestId; it is never sent again.
     batch.error = ""
     batch.save(update_fields=["request_id", "error"])
+    announce_seen(submission.payload.get("customers", []), source="bulk")
 
 
 def _record_error(submission, detail: str) -> None:

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.forms import CustomerAccountForm, lookup_subject
 from accounts.models import Customer
+from accounts.signals import announce_seen
 from portal.audit.models import Action, AuditRecord, Outcome
 from portal.submissions.services import create_submission
 from portal.upstream import accounts as accounts_api
@@ -34,6 +35,7 @@ def run_lookup(query: LookupQuery, *, user) -> LookupOutcome:
         result = lookup_accounts(query, actor=user, subject=lookup_subject(query))
     except errors.UpstreamError as failure:
         return LookupOutcome(query=query, problem=failure.user_message)
+    announce_seen(result.matches, source="lookup")
     return LookupOutcome(query=query, matches=result.matches)
 
 
@@ -48,6 +50,7 @@ def run_search(criteria: dict, user) -> tuple[SearchPage | None, str]:
         )
     except errors.UpstreamError as failure:
         return None, failure.user_message
+    announce_seen(found.individuals, source="search")
     return found, ""
 
 

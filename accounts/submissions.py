@@ -2,6 +2,7 @@
 
 from accounts.models import Customer
 from accounts.services import ACCOUNT_CREATE
+from accounts.signals import announce_seen
 from portal.submissions.services import Handler, register
 from portal.upstream import accounts as accounts_api
 from portal.upstream.http import ACCOUNTS
@@ -22,6 +23,7 @@ def send(submission):
 def succeeded(submission, response) -> None:
     created = response.result
     submission.customer.mark_created(created.user_friendly_id, created.id, created.status)
+    announce_seen([submission.customer], source="created")
     if not (created.id or created.user_friendly_id):
         # Any 2xx is the carrier's yes; an answer without ids is noted, never sent again.
         note = f" ({response.unreadable})" if response.unreadable else ""

@@ -22,9 +22,10 @@ least 0.8; submission throughput ratio at least 0.8; list-page query counts cons
   SHA-256) about a quarter, rendering the partial about a quarter, session, user and roles about
   a sixth. Since then the audit append is one plain insert (the sealer chains records off the
   request path), and a write attempt takes 9 queries instead of 15; the lookup and submission
-  rows above are from before both and are to be measured again. On 2 cores shared with wrk, the sandbox and the database that caps the portal near
-  150-250 lookups/s, where 20 connections at 50 ms allow 390/s. On SQLite the p95 is stretched
-  further by its busy-wait backoff when concurrent audit inserts meet its single write lock.
+  rows above are from before both and are to be measured again. On 2 cores shared with wrk,
+  the sandbox and the database that caps the portal near 150-250 lookups/s, where 20
+  connections at 50 ms allow 390/s. On SQLite the p95 is stretched further by its busy-wait
+  backoff when concurrent audit inserts meet its single write lock.
   What would fix it: more cores (the work is CPU, and it scales out: web processes are
   stateless); the audit record written by a batching writer off the request path; a leaner hot
   path for this one read (urllib3 directly, a compiled fragment); PostgreSQL, never SQLite, for
@@ -109,7 +110,31 @@ def rows_for(result: dict) -> list[list[str]]:
     reports = result.get("reports")
     if reports:
         rows.extend(report_rows(name, reports))
+    directory = result.get("directory")
+    if directory:
+        rows.extend(directory_rows(name, directory))
     return rows
+
+
+def directory_rows(name: str, directory: dict) -> list[list[str]]:
+    """The directory's rows: search over its entries, and a full walk of the sandbox's book."""
+    search, walk = directory["search"], directory["walk"]
+    return [
+        [
+            name,
+            f"directory search, {directory['entries']:,} entries",
+            f"{search['queries']} queries",
+            f"p50 {search['p50_ms']:.1f} / p95 {search['p95_ms']:.1f} ms",
+            f"filled in {directory['fill_seconds']:.0f} s",
+        ],
+        [
+            name,
+            "directory walk of the sandbox's book",
+            f"{walk['pages']} pages in {walk['runs']} runs",
+            f"{walk['seconds']:.1f} s",
+            "",
+        ],
+    ]
 
 
 # The reports' rows: (result key, measurement) for the pages bench_reports times.

@@ -31,9 +31,10 @@ SUBMIT_CONCURRENCY = int(os.environ.get("BENCH_SUBMIT_CONCURRENCY", "16"))
 PORTAL_PORT = int(os.environ.get("BENCH_PORTAL_PORT", "8400"))
 BULK_ROWS = [int(n) for n in os.environ.get("BENCH_BULK_ROWS", "10000,100000").split(",")]
 AUDIT_RECORDS = int(os.environ.get("BENCH_AUDIT_RECORDS", "1000000"))
-# A comma list to run only some parts (lookup, submissions, pages, bulk, reports); the others'
-# figures stay as the last full run left them in results-<label>.json.
-SECTIONS = os.environ.get("BENCH_SECTIONS", "lookup,submissions,pages,bulk,reports").split(",")
+# A comma list to run only some parts (lookup, submissions, pages, bulk, reports, directory);
+# the others' figures stay as the last full run left them in results-<label>.json.
+ALL_SECTIONS = ["lookup", "submissions", "pages", "bulk", "reports", "directory"]
+SECTIONS = os.environ.get("BENCH_SECTIONS", ",".join(ALL_SECTIONS)).split(",")
 WORK = Path(tempfile.mkdtemp(prefix=f"portal-bench-{LABEL}-"))
 
 # Production-like settings: no DEBUG, real secrets, plain HTTP on loopback.
@@ -53,6 +54,7 @@ ENVIRONMENT = {
 os.environ.update(ENVIRONMENT)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
+from bench.directory_bench import bench_directory
 from bench.reports_bench import bench_reports
 from sandbox.testing import SandboxProcess
 
@@ -547,7 +549,8 @@ def prepare_database() -> tuple[int, str]:
 
 def main() -> None:
     out = ROOT / "bench" / f"results-{LABEL}.json"
-    results = json.loads(out.read_text()) if out.exists() and len(SECTIONS) < 5 else {}
+    partial = len(SECTIONS) < len(ALL_SECTIONS)
+    results = json.loads(out.read_text()) if out.exists() and partial else {}
     results.update({"label": LABEL, "database": "", "broker": ""})
     user_id, session_key = prepare_database()
     from django.conf import settings
@@ -575,6 +578,8 @@ def main() -> None:
             results["bulk"] = {rows: bench_bulk(sandbox, rows) for rows in BULK_ROWS}
         if "reports" in SECTIONS:
             results["reports"] = bench_reports(AUDIT_RECORDS)
+        if "directory" in SECTIONS:
+            results["directory"] = bench_directory(sandbox.url)
     finally:
         stop(worker)
         stop(portal)

@@ -28,6 +28,7 @@ def schedule_periodic_tasks(sender: Celery, **kwargs) -> None:
         (settings.AUDIT_ROLLUP_SECONDS, "portal.audit.roll_up", "audit daily rollup"),
         (settings.ORDER_POLL_EVERY_SECONDS, "orders.poll_silent_orders", "care order status poll"),
         (3600.0, "orders.remove_old_drafts", "old care order drafts removal"),
+        (settings.DIRECTORY_WALK_EVERY_SECONDS, "directory.walk", "customer directory walk"),
     ]
     for seconds, task, name in every:
         sender.add_periodic_task(seconds, sender.signature(task), name=name)

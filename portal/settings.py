@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "orders",
     "reports",
     "notifications",
+    "directory",
 ]
 
 MIDDLEWARE = [
@@ -345,6 +346,15 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=0, hour=7, day_of_week="mon"),
     },
 }
+
+# The customer directory's walk through Customer Search: pages per beat run, how often, and
+# how it waits: a Retry-After up to DIRECTORY_WALK_MAX_WAIT_SECONDS is waited in the run.
+DIRECTORY_WALK_EVERY_SECONDS = env.float("DIRECTORY_WALK_EVERY_SECONDS", default=300.0)
+DIRECTORY_WALK_PAGES_PER_RUN = env.int("DIRECTORY_WALK_PAGES_PER_RUN", default=10)
+DIRECTORY_WALK_PAGE_SIZE = env.int("DIRECTORY_WALK_PAGE_SIZE", default=50)
+DIRECTORY_WALK_MAX_WAIT_SECONDS = env.float("DIRECTORY_WALK_MAX_WAIT_SECONDS", default=30.0)
+DIRECTORY_WALK_BACKOFF_BASE_SECONDS = env.float("DIRECTORY_WALK_BACKOFF_BASE_SECONDS", default=5.0)
+DIRECTORY_WALK_BACKOFF_CAP_SECONDS = env.float("DIRECTORY_WALK_BACKOFF_CAP_SECONDS", default=900.0)
 
 # Timeouts in seconds: reads run inside a web request, so they are short.
 UPSTREAM_CONNECT_TIMEOUT = env.float("UPSTREAM_CONNECT_TIMEOUT", default=3.05)

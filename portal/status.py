@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from directory import walk as directory_walk
 from portal.audit import rollup, seal
 from portal.audit.models import AuditRecord, Outcome
 from portal.health import check_broker, check_carrier, check_worker
@@ -73,6 +74,7 @@ def system_status(request: HttpRequest) -> HttpResponse:
         "rollup_backlog": rollup.backlog(),
         "unsealed": seal.unsealed(),
         "last_seal": seal.last_seal(),
+        "directory": directory_walk.freshness(),
         "now": now,
     }
     return render(request, "admin/system_status.html", context)

@@ -26,6 +26,7 @@ urlpatterns = [
     path("orders/", include("orders.urls")),
     path("reports/", include("reports.urls")),
     path("notifications/", include("notifications.urls")),
+    path("directory/", include("directory.urls")),
     path("admin/status/", status.system_status, name="system_status"),
     path("admin/", admin.site.urls),
 ]

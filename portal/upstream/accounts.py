@@ -274,5 +274,7 @@ def parse_created_organization(data: Any) -> CreatedOrganization:
         raw=organization,
     )
     if not created.id and not created.user_friendly_id:
-        raise errors.MalformedResponse("the carrier said it created the customer but gave neither its id nor its customer number")
+        raise errors.MalformedResponse(
+            "the carrier created the customer but gave neither its id nor its customer number"
+        )
     return created

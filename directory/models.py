@@ -1,0 +1,94 @@
+"""The local directory of the carrier's customers, and the walk's cursor through its book."""
+
+from django.db import models
+from django.utils import timezone
+
+from portal import roles
+
+
+class Source(models.TextChoices):
+    """Where the portal last saw a customer; the label reads after "by"."""
+
+    LOOKUP = "lookup", "a lookup"
+    SEARCH = "search", "a Customer Search page"
+    WALK = "walk", "the walk"
+    CREATED = "created", "an account the portal created"
+    BULK = "bulk", "a bulk import"
+
+
+class Kind(models.TextChoices):
+    ORGANIZATION = "organization", "Business account"
+    INDIVIDUAL = "individual", "Individual"
+    BULK_CUSTOMER = "bulk_customer", "Bulk-imported customer"
+
+
+class EntryQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Every staff role may search the carrier's customers; nobody else."""
+        if user.is_superuser or roles.roles_of(user) & set(roles.ROLES):
+            return self
+        return self.none()
+
+
+class DirectoryEntry(models.Model):
+    """One customer of the carrier, upserted by the carrier's id; never a secret or a full CTN."""
+
+    # "account:<accountId>", "individual:<id>" or "bulk:<sourceCustomerId>": the upsert key.
+    carrier_key = models.CharField(max_length=160, unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    name = models.CharField(max_length=200)
+    city = models.CharField(max_length=80, blank=True)
+    state = models.CharField(max_length=20, blank=True)
+    zip_code = models.CharField(max_length=20, blank=True)
+    account_id = models.CharField(max_length=64, blank=True)
+    sub_account_id = models.CharField(max_length=64, blank=True)
+    customer_number = models.CharField(max_length=64, blank=True)
+    # Space-separated, for the search: every account id, and each subscriber's last 4 digits.
+    account_ids = models.TextField(blank=True)
+    ctn_last4 = models.TextField(blank=True)
+    # For the customer page: [{id, service_type, status, subscribers: [{id, last4, status}]}].
+    accounts = models.JSONField(default=list, blank=True)
+    # What the search backends index: name, ids, place and last 4s in one text.
+    search_text = models.TextField(blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+    objects = EntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "directory entries"
+        indexes = [models.Index(fields=["last_seen_at"], name="directory_last_seen")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def ctn_last4_list(self) -> list[str]:
+        return self.ctn_last4.split()
+
+    @property
+    def account_id_list(self) -> list[str]:
+        return self.account_ids.split()
+
+
+class WalkCursor(models.Model):
+    """Where the walk through Customer Search stands; one row, so a run resumes the last one."""
+
+    service_index = models.PositiveSmallIntegerField(default=0)
+    page = models.PositiveIntegerField(default=1)
+    pass_started_at = models.DateTimeField(null=True, blank=True)
+    last_full_walk_at = models.DateTimeField(null=True, blank=True)
+    # No call before this: the carrier's Retry-After, or our backoff after an error.
+    not_before = models.DateTimeField(null=True, blank=True)
+    errors_in_row = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    # A run holds the walk until then, so two beats never walk at once.
+    lease_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"walk at service type #{self.service_index}, page {self.page}"
+
+    @classmethod
+    def current(cls) -> "WalkCursor":
+        return cls.objects.get_or_create(pk=1)[0]

@@ -1,0 +1,68 @@
+"""Upserting what the portal saw at the carrier into the directory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from directory import sightings
+from directory.models import DirectoryEntry, Source
+
+# The fields a sighting may fill; an empty value never wipes what an earlier one knew.
+MERGED_FIELDS = (
+    "kind", "name", "city", "state", "zip_code", "account_id", "sub_account_id",
+    "customer_number", "account_ids", "ctn_last4", "accounts",
+)  # fmt: skip
+UPDATED_FIELDS = (*MERGED_FIELDS, "search_text", "source", "last_seen_at")
+
+
+def saw_customers(entries: Iterable[Any], *, source: str, at: datetime | None = None) -> int:
+    """Upsert each customer seen (lookup matches, search individuals, created customers, bulk
+    records) by its carrier id; returns how many rows were written. Three queries a call."""
+    at = at or timezone.now()
+    rows: dict[str, dict] = {}
+    for seen in entries:
+        row = sightings.as_row(seen)
+        if row is not None:
+            rows[row["carrier_key"]] = row
+    if not rows:
+        return 0
+    try:
+        with transaction.atomic():
+            return _upsert(rows, Source(source), at)
+    except IntegrityError:
+        # Another sighting inserted one of these keys first: now it is an update.
+        with transaction.atomic():
+            return _upsert(rows, Source(source), at)
+
+
+def _upsert(rows: dict[str, dict], source: Source, at: datetime) -> int:
+    existing = DirectoryEntry.objects.in_bulk(list(rows), field_name="carrier_key")
+    created, updated = [], []
+    for key, row in rows.items():
+        entry = existing.get(key)
+        if entry is None:
+            entry = DirectoryEntry(carrier_key=key, first_seen_at=at)
+            created.append(entry)
+        else:
+            updated.append(entry)
+        _merge(entry, row)
+        entry.source = source
+        entry.last_seen_at = at
+    DirectoryEntry.objects.bulk_create(created)
+    DirectoryEntry.objects.bulk_update(updated, UPDATED_FIELDS)
+    return len(created) + len(updated)
+
+
+def _merge(entry: DirectoryEntry, row: dict) -> None:
+    for name in MERGED_FIELDS:
+        value = row.get(name)
+        if value:
+            setattr(entry, name, value)
+    entry.search_text = sightings.search_text(
+        {name: getattr(entry, name) for name in MERGED_FIELDS}
+    )

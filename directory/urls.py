@@ -1,0 +1,8 @@
+from django.urls import path
+
+from directory import views
+
+app_name = "directory"
+urlpatterns = [
+    path("search/", views.directory_search, name="search"),
+]

@@ -1,0 +1,29 @@
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+
+from directory.search import MAX_QUERY_LENGTH, MIN_QUERY_LENGTH, search, words_of
+from portal.decorators import role_required
+from portal.htmx import render_page
+from portal.roles import MANAGER, OPS, SALES_REP
+
+RESULTS_SHOWN = 20
+
+
+@require_GET
+@role_required(SALES_REP, MANAGER, OPS)
+@vary_on_headers("HX-Request", "HX-History-Restore-Request")
+def directory_search(request: HttpRequest) -> HttpResponse:
+    """The directory's search box: as-you-type by htmx (linkable), or a plain GET form."""
+    query = request.GET.get("q", "").strip()[:MAX_QUERY_LENGTH]
+    context = {"q": query, "problem": _problem_with(query), "entries": []}
+    if query and not context["problem"]:
+        # Every staff role sees the whole directory (role_required); no per-row rule applies.
+        context["entries"] = search(query, RESULTS_SHOWN)
+    return render_page(request, "directory/search.html", context, partial="results")
+
+
+def _problem_with(query: str) -> str:
+    if query and not any(len(word) >= MIN_QUERY_LENGTH for word in words_of(query)):
+        return f"Type at least {MIN_QUERY_LENGTH} letters or digits of a name, id, city or ZIP."
+    return ""
