@@ -22,12 +22,14 @@ class Kind(models.TextChoices):
     BULK_CUSTOMER = "bulk_customer", "Bulk-imported customer"
 
 
+def may_search(user) -> bool:
+    """Every staff role may search the carrier's customers; nobody else."""
+    return bool(user.is_superuser or roles.roles_of(user) & set(roles.ROLES))
+
+
 class EntryQuerySet(models.QuerySet):
     def for_user(self, user):
-        """Every staff role may search the carrier's customers; nobody else."""
-        if user.is_superuser or roles.roles_of(user) & set(roles.ROLES):
-            return self
-        return self.none()
+        return self if may_search(user) else self.none()
 
 
 class DirectoryEntry(models.Model):
@@ -92,3 +94,23 @@ class WalkCursor(models.Model):
     @classmethod
     def current(cls) -> "WalkCursor":
         return cls.objects.get_or_create(pk=1)[0]
+
+
+class SubscriberLine(models.Model):
+    """A subscriber's full CTN the portal learnt (a care order the carrier completed), kept
+    encrypted so the customer page can start an order for it without ever showing it."""
+
+    account_id = models.CharField(max_length=64)
+    last4 = models.CharField(max_length=4)
+    encrypted_ctn = models.TextField()
+    # The completed care order that taught us the number.
+    learnt_from_order_id = models.PositiveBigIntegerField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account_id", "last4"], name="directory_line_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"line •••• {self.last4} of account {self.account_id}"

@@ -5,4 +5,5 @@ from directory import views
 app_name = "directory"
 urlpatterns = [
     path("search/", views.directory_search, name="search"),
+    path("<int:pk>/", views.customer_page, name="entry"),
 ]

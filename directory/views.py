@@ -1,7 +1,10 @@
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
+from directory import page
+from directory.models import DirectoryEntry
 from directory.search import MAX_QUERY_LENGTH, MIN_QUERY_LENGTH, search, words_of
 from portal.decorators import role_required
 from portal.htmx import render_page
@@ -27,3 +30,11 @@ def _problem_with(query: str) -> str:
     if query and not any(len(word) >= MIN_QUERY_LENGTH for word in words_of(query)):
         return f"Type at least {MIN_QUERY_LENGTH} letters or digits of a name, id, city or ZIP."
     return ""
+
+
+@require_GET
+@role_required(SALES_REP, MANAGER, OPS)
+def customer_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """One customer of the directory: accounts, subscribers (masked), lines, orders, freshness."""
+    entry = get_object_or_404(DirectoryEntry.objects.for_user(request.user), pk=pk)
+    return render(request, "directory/entry.html", page.customer_page(entry, request.user))

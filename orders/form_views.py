@@ -41,11 +41,12 @@ def order_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             builder = CareOrderForm.new(
                 account=request.GET.get("account", "")[:40],
                 ctn=request.GET.get("ctn", "")[:20],
+                line=request.GET.get("line", "")[:300],
                 contact=rep_contact(request.user),
             )
         return _render(request, builder, order)
 
-    builder = CareOrderForm(data=request.POST)
+    builder = CareOrderForm(data=request.POST, user=request.user)
     action = request.POST.get("action", "")
     if order is None and builder.form_token:
         # A second click on Save or Submit finds the order the first click made.

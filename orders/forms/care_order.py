@@ -29,7 +29,7 @@ def _as_list(value) -> list:
 
 
 class CareOrderForm:
-    def __init__(self, data: Mapping | None = None, initial: Mapping | None = None):
+    def __init__(self, data: Mapping | None = None, initial: Mapping | None = None, *, user=None):
         self.is_bound = data is not None
         self.focus = ""  # the id of the element to focus once shown, after a structural change
         self._valid: bool | None = None
@@ -37,6 +37,8 @@ class CareOrderForm:
         if self.is_bound:
             self.order_form = OrderForm(data)
             self.change_requests = ChangeRequestFormSet(data, prefix=PREFIX)
+            for form in self.change_requests.forms:
+                form.user = user  # a line reference resolves for this user only
             return
         initial = initial if isinstance(initial, Mapping) else {}
         order = initial.get("order")
@@ -48,11 +50,21 @@ class CareOrderForm:
         )
 
     @classmethod
-    def new(cls, *, account: str = "", ctn: str = "", contact: Mapping | None = None):
-        """A blank order with one change request, prefilled from a link and the rep's details."""
+    def new(
+        cls,
+        *,
+        account: str = "",
+        ctn: str = "",
+        line: str = "",
+        contact: Mapping | None = None,
+    ):
+        """A blank order with one change request, prefilled from a link and the rep's details;
+        `line` is the customer page's reference to a CTN, resolved only at save/submit."""
         fields = {"change_request_id": new_change_request_id([], 0)}
         if ctn:
             fields["ctn"] = ctn
+        if line:
+            fields["ctn_line"] = line
         order = {"form_token": uuid.uuid4().hex, **(contact or {})}
         if account:
             order["foundation_account_number"] = account

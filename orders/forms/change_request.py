@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from directory import lines
 from orders.forms.fields import (
     BLOCK,
     CANCEL,
@@ -69,6 +70,8 @@ class ChangeRequestForm(PartForm):
     effective_when = choice_field("Takes effect", WHEN_CHOICES, required=True)
     effective_on = date_field("Effective date")
     ctn = phone_field("CTN (wireless number)", required=True)
+    # A signed reference to a line of the customer page: the CTN resolved only at save/submit.
+    ctn_line = text_field("Line from the customer page", 300, widget=forms.HiddenInput)
     suspend_reason = choice_field("Suspend reason", SUSPEND_REASONS)
     resume_reason = choice_field("Resume reason", RESUME_REASONS)
     cancellation_reason = choice_field("Cancellation reason", CANCELLATION_REASONS)
@@ -116,6 +119,34 @@ class ChangeRequestForm(PartForm):
         for name in ("effective_on", "cancel_effective_on"):
             self.fields[name].help_text = zone_note("The start of that day.")
         self.items = self.labels = None  # the rows' formsets, set by ChangeRequestFormSet
+        self.user = None  # who resolves a line reference (set by CareOrderForm)
+        self._offer_line()
+
+    def _offer_line(self) -> None:
+        """With a line from the customer page the CTN need not be typed: it is shown masked."""
+        reference = str(self["ctn_line"].value() or "")
+        if reference:
+            self.fields["ctn"].required = False  # a bad reference gets its own message
+        found = lines.peek(reference)
+        if found is not None:
+            self.fields["ctn"].help_text = (
+                f"CTN {found.masked_ctn} (from the customer page). "
+                "Type a number only to use another."
+            )
+
+    def _resolve_line(self, data: dict) -> None:
+        """No CTN typed: the line's number, if this user may use the reference."""
+        if data.get("ctn") or "ctn" in self.errors:
+            return
+        reference = data.get("ctn_line", "")
+        if not reference:
+            if not self.fields["ctn"].required:
+                self.add_error("ctn", "Type the CTN.")
+            return
+        try:
+            data["ctn"] = lines.resolve(reference, self.user)
+        except lines.LineRefused as refused:
+            self.add_error("ctn", str(refused))
 
     @property
     def groups(self) -> dict[str, str]:
@@ -130,7 +161,8 @@ class ChangeRequestForm(PartForm):
         return normalize_change_request_id(self.cleaned_data["change_request_id"])
 
     def clean_ctn(self) -> str:
-        return normalize_ctn(self.cleaned_data["ctn"])
+        value = self.cleaned_data["ctn"]
+        return normalize_ctn(value) if value or self.fields["ctn"].required else ""
 
     def clean_voicemail_pin(self) -> str:
         pin = self.cleaned_data["voicemail_pin"].strip()
@@ -179,6 +211,7 @@ class ChangeRequestForm(PartForm):
         for name, value in data.items():
             if isinstance(value, str):
                 data[name] = collapse_spaces(value)
+        self._resolve_line(data)
         for prefix in CONTACTS:
             self._check_contact(prefix, data)
         self._check_when("effective_when", "effective_on", data)

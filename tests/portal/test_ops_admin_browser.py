@@ -2,8 +2,10 @@
 that says what a cancel does, and the list's next attempt with its date, time and zone."""
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from portal.submissions.models import Status, Submission
 from tests.conftest import log_in
@@ -17,6 +19,9 @@ def test_ops_cancel_a_retrying_submission_in_the_admin(page, live_server, sandbo
     sandbox.set_faults({"care_order": {"sequence": ["503"]}})
     order = place(alice, pins={})
     assert attempt(order) == Status.RETRYING
+    # Its next try an hour away: the run's own worker must not send it while ops look at it.
+    waiting = Submission.objects.filter(pk=order.submission_id)
+    waiting.update(next_attempt_at=timezone.now() + timedelta(hours=1))
 
     log_in(page, live_server, "olivia")
     assert page.url.endswith("/ops/"), "ops land on their home"

@@ -1,0 +1,56 @@
+"""What the customer page shows: the entry's subscribers with the lines the portal can order for."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.urls import reverse
+
+from directory import lines
+from directory.models import DirectoryEntry, SubscriberLine
+from orders.models import CareOrder
+
+ORDERS_SHOWN = 20
+
+
+def order_link(user, account_id: str, line: SubscriberLine | None) -> str:
+    """orders:new for this account, with a reference to the line's CTN (never the number)."""
+    params = {"account": account_id}
+    if line is not None:
+        params["line"] = lines.reference_for(line, user)
+    return reverse("orders:new") + "?" + urlencode(params)
+
+
+def customer_page(entry: DirectoryEntry, user) -> dict:
+    """Accounts with subscribers, the lines known for them, and this user's visible orders."""
+    account_ids = sorted(set(entry.account_id_list) | ({entry.account_id} - {""}))
+    known = {
+        (line.account_id, line.last4): line
+        for line in SubscriberLine.objects.filter(account_id__in=account_ids)
+    }
+    accounts = []
+    for account in entry.accounts or [{"id": entry.account_id, "subscribers": []}]:
+        subscribers = []
+        for sub in account.get("subscribers", []):
+            line = known.pop((account.get("id", ""), sub.get("last4", "")), None)
+            subscribers.append(
+                {**sub, "line": line, "order_url": order_link(user, account["id"], line)}
+            )
+        accounts.append({**account, "subscribers": subscribers})
+    # Lines the portal learnt from its own completed orders, not (yet) in a search answer.
+    learnt = [
+        {
+            "account_id": line.account_id,
+            "last4": line.last4,
+            "line": line,
+            "order_url": order_link(user, line.account_id, line),
+        }
+        for line in sorted(known.values(), key=lambda line: (line.account_id, line.last4))
+    ]
+    orders = CareOrder.objects.for_user(user).filter(foundation_account_number__in=account_ids)
+    return {
+        "entry": entry,
+        "accounts": [account for account in accounts if account.get("id")],
+        "learnt_lines": learnt,
+        "orders": orders.select_related("created_by")[:ORDERS_SHOWN],
+    }

@@ -1,0 +1,120 @@
+"""The customer page: accounts, masked subscribers, the portal's orders, and a CTN by reference."""
+
+import json
+import re
+
+import pytest
+from django.core import signing
+from django.urls import reverse
+
+from directory import lines
+from directory.models import DirectoryEntry, SubscriberLine
+from orders.models import CareOrder
+from tests.orders.test_order_form import SUSPEND, form_data
+
+FULL_CTN = "2145551390"
+
+
+@pytest.fixture
+def growers(pecan_seen) -> DirectoryEntry:
+    return DirectoryEntry.objects.get(name="Texas Pecan Growers LLC")
+
+
+@pytest.fixture
+def completed(growers, alice) -> CareOrder:
+    """Alice's earlier order on the growers' account completed: the portal knows that line."""
+    order = CareOrder.objects.create(
+        created_by=alice,
+        status=CareOrder.Status.COMPLETED,
+        foundation_account_number=growers.account_id,
+        ctns=FULL_CTN,
+    )
+    assert lines.learn_from_order(order) == 1
+    return order
+
+
+def line_url(html: str) -> str:
+    found = re.search(r'href="(/orders/new/\?account=[^"]+&amp;line=[^"]+)"', html)
+    assert found, "the page offers no care order for a known line"
+    return found.group(1).replace("&amp;", "&")
+
+
+def test_it_shows_the_account_the_orders_and_lines_masked(alice_client, growers, completed):
+    response = alice_client.get(reverse("directory:entry", args=[growers.pk]))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Texas Pecan Growers LLC" in html and growers.account_id in html
+    assert f'href="/orders/{completed.pk}/"' in html
+    assert "•••• </span>1390" in html and "by a lookup" in html
+    assert FULL_CTN not in html
+    stored = SubscriberLine.objects.get()
+    assert FULL_CTN not in stored.encrypted_ctn and stored.last4 == "1390"
+
+
+def test_it_lists_only_orders_the_user_may_see(client, bob, growers, completed):
+    client.force_login(bob)  # another team's rep: the customer, yes; alice's order, no
+    html = client.get(reverse("directory:entry", args=[growers.pk])).content.decode()
+    assert "Texas Pecan Growers LLC" in html
+    assert f'href="/orders/{completed.pk}/"' not in html
+
+
+def test_search_results_link_to_the_customer_page(alice_client, growers):
+    html = alice_client.get(reverse("directory:search"), {"q": "pecna"}).content.decode()
+    assert f'href="{reverse("directory:entry", args=[growers.pk])}"' in html
+
+
+def test_an_unknown_entry_is_a_404(alice_client, db):
+    assert alice_client.get(reverse("directory:entry", args=[999999])).status_code == 404
+
+
+def test_the_form_shows_the_line_masked_and_submits_the_full_ctn(alice_client, growers, completed):
+    page = alice_client.get(reverse("directory:entry", args=[growers.pk])).content.decode()
+    url = line_url(page)
+
+    form = alice_client.get(url).content.decode()
+    assert "CTN •••• 1390 (from the customer page)" in form and FULL_CTN not in form
+    reference = re.search(r'name="cr-0-ctn_line" value="([^"]+)"', form).group(1)
+
+    change = {**SUSPEND, "ctn": "", "ctn_line": reference}
+    data = form_data(change, foundation_account_number=growers.account_id)
+    response = alice_client.post(reverse("orders:new"), data)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    order = CareOrder.objects.exclude(pk=completed.pk).get()
+    assert order.ctns == FULL_CTN
+    assert FULL_CTN in json.dumps(order.submission.payload)  # frozen as orders keep CTNs
+
+
+def test_a_draft_keeps_the_reference_not_the_number(alice_client, growers, completed):
+    reference = lines.reference_for(SubscriberLine.objects.get(), completed.created_by)
+    change = {**SUSPEND, "ctn": "", "ctn_line": reference}
+    data = form_data(change, action="save", foundation_account_number=growers.account_id)
+
+    response = alice_client.post(reverse("orders:new"), data)
+
+    assert response.status_code == 302
+    draft = CareOrder.objects.get(status=CareOrder.Status.DRAFT)
+    assert FULL_CTN not in str(draft.draft_data)
+    assert draft.draft_data["changeRequests"][0]["fields"]["ctn_line"] == reference
+    html = alice_client.get(reverse("orders:edit", args=[draft.pk])).content.decode()
+    assert "CTN •••• 1390 (from the customer page)" in html and FULL_CTN not in html
+
+
+@pytest.mark.parametrize("who", ["forged", "foreign"])
+def test_a_forged_or_foreign_reference_is_refused_at_the_field(
+    alice_client, bob, growers, completed, who
+):
+    line = SubscriberLine.objects.get()
+    if who == "forged":
+        reference = signing.dumps({"line": line.pk, "user": 1, "last4": "1390"}, salt="other")
+    else:
+        reference = lines.reference_for(line, bob)  # made for bob, posted by alice
+    change = {**SUSPEND, "ctn": "", "ctn_line": reference}
+    data = form_data(change, foundation_account_number=growers.account_id)
+
+    response = alice_client.post(reverse("orders:new"), data)
+
+    assert response.status_code == 400
+    assert lines.REFUSED in response.content.decode()
+    assert not CareOrder.objects.exclude(pk=completed.pk).exists()
