@@ -1,5 +1,7 @@
 """The care order form (orders:new, orders:edit): plain POST or htmx, nothing typed is lost."""
 
+import re
+
 from django.conf import settings
 from django.contrib import messages
 from django.db import IntegrityError, transaction
@@ -21,6 +23,8 @@ from portal.decorators import role_required
 from portal.htmx import redirect_after_post, render_page, wants_partial
 from portal.roles import MANAGER, SALES_REP
 
+FORM_TOKEN = re.compile(r"[0-9a-f]{32}")
+
 
 @require_http_methods(["GET", "POST"])
 @role_required(SALES_REP, MANAGER)
@@ -38,11 +42,18 @@ def order_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         if order is not None:
             builder = CareOrderForm.from_draft_data(order.draft_data)
         else:
+            token = _given_form_token(request)
+            made = _order_of_token(request, token)
+            if made is not None:
+                # Back to the form after it was sent or saved: the order it made.
+                target = "orders:edit" if made.is_draft else "orders:detail"
+                return redirect(reverse(target, args=[made.pk]))
             builder = CareOrderForm.new(
                 account=request.GET.get("account", "")[:40],
                 ctn=request.GET.get("ctn", "")[:20],
                 line=request.GET.get("line", "")[:300],
                 contact=rep_contact(request.user),
+                form_token=token,
             )
         return _render(request, builder, order)
 
@@ -111,6 +122,12 @@ def _own_order(request: HttpRequest, pk: int, *, lock: bool = False) -> CareOrde
     """Only an order the user created themselves can be edited; anything else is a 404."""
     orders = CareOrder.objects.for_user(request.user).filter(created_by=request.user)
     return get_object_or_404(orders.select_for_update() if lock else orders, pk=pk)
+
+
+def _given_form_token(request: HttpRequest) -> str:
+    """The token a new form's address carries (static/js/form-url.js puts it there)."""
+    token = request.GET.get("form_token", "")
+    return token if FORM_TOKEN.fullmatch(token) else ""
 
 
 def _order_of_token(request: HttpRequest, token: str) -> CareOrder | None:

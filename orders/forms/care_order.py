@@ -57,6 +57,7 @@ class CareOrderForm:
         ctn: str = "",
         line: str = "",
         contact: Mapping | None = None,
+        form_token: str = "",
     ):
         """A blank order with one change request, prefilled from a link and the rep's details;
         `line` is the customer page's reference to a CTN, resolved only at save/submit."""
@@ -65,7 +66,7 @@ class CareOrderForm:
             fields["ctn"] = ctn
         if line:
             fields["ctn_line"] = line
-        order = {"form_token": uuid.uuid4().hex, **(contact or {})}
+        order = {"form_token": form_token or uuid.uuid4().hex, **(contact or {})}
         if account:
             order["foundation_account_number"] = account
         return cls(initial={"order": order, "changeRequests": [{"fields": fields}]})

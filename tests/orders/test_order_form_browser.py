@@ -54,10 +54,27 @@ def test_an_htmx_submit_with_errors_keeps_the_page_and_the_console_clean(page, l
     page.get_by_role("button", name="Submit order").click()
     page.locator("#error-summary-title").wait_for()
 
-    assert page.url == f"{live_server.url}{NEW}?account=81730304"  # htmx, no navigation
+    # htmx, no navigation: the form's own address (its token added when it loaded).
+    assert page.url.startswith(f"{live_server.url}{NEW}?account=81730304&form_token=")
     assert_whole_page_with_focused_summary(page)
     assert errors == []
     assert not CareOrder.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_element_the_browser_styled_is_swapped_without_a_csp_error(page, live_server, alice):
+    """A textarea the rep resized, or any element a script styled, has a style attribute: htmx
+    must not write it back onto the swapped-in element (the CSP refuses inline styles)."""
+    errors = console_errors(page)
+    log_in(page, live_server, "alice")
+    page.goto(f"{live_server.url}{NEW}?account=81730304")
+    page.locator("#id_cr-0-type").select_option("update")
+    page.locator("#id_cr-0-ctn").evaluate("element => { element.style.width = '20em'; }")
+
+    page.get_by_role("button", name="Add an item to change request 1").click()
+    page.locator("#id_cr-0-item-0-sku").wait_for()
+
+    assert errors == []
 
 
 @pytest.mark.django_db(transaction=True)
@@ -113,6 +130,31 @@ def test_back_after_submitting_a_draft_lands_on_the_order(page, live_server, ali
     page.wait_for_url(f"{live_server.url}/orders/{order.pk}/")
     assert "No CareOrder matches" not in page.content()
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"#{order.pk}")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_back_after_submitting_a_new_order_lands_on_the_order(page, live_server, alice):
+    errors = console_errors(page)
+    log_in(page, live_server, "alice")
+    page.goto(f"{live_server.url}{NEW}?account=81730304")
+    # The form's address now carries its token (static/js/form-url.js), the account kept.
+    page.wait_for_url(re.compile(r"account=81730304.*form_token=[0-9a-f]{32}"))
+    page.locator("#id_contact_phone").fill("1234567890")
+    page.locator("#id_contact_email").fill("alice@example.com")
+    page.locator("#id_cr-0-type").select_option("suspend")
+    page.locator("#id_cr-0-suspend_reason").select_option("Lost")
+    page.locator("#id_cr-0-effective_when").select_option("immediately")
+    page.locator("#id_cr-0-ctn").fill("2145550123")
+    page.get_by_role("button", name="Submit order").click()
+    page.wait_for_url(re.compile(r"/orders/\d+/$"))
+    order = CareOrder.objects.get()
+
+    page.go_back()
+
+    page.wait_for_url(f"{live_server.url}/orders/{order.pk}/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"#{order.pk}")
+    assert CareOrder.objects.count() == 1
+    assert errors == []
 
 
 @pytest.mark.django_db(transaction=True)

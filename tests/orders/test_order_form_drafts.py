@@ -1,6 +1,7 @@
 """Drafts (discard, age, removal), Copy into a new order, and what the form starts with."""
 
 import dataclasses
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -273,3 +274,20 @@ def test_back_to_a_submitted_drafts_url_lands_on_the_order(alice_client, alice, 
         response = alice_client.get(reverse("orders:edit", args=[draft.pk]), headers=headers)
         assert response.status_code == 302
         assert response.url == reverse("orders:detail", args=[draft.pk])
+
+
+def test_the_form_at_a_used_tokens_address_is_the_order_it_made(alice_client):
+    token = "0123456789abcdef0123456789abcdef"
+    alice_client.post(NEW, {**form_data(SUSPEND, action="save"), "form_token": token})
+    draft = CareOrder.objects.get()
+
+    to_draft = alice_client.get(NEW, {"form_token": token})
+    assert to_draft.status_code == 302 and to_draft.url == reverse("orders:edit", args=[draft.pk])
+    alice_client.post(reverse("orders:edit", args=[draft.pk]), form_data(SUSPEND))
+    to_order = alice_client.get(NEW, {"form_token": token})
+    assert to_order.url == reverse("orders:detail", args=[draft.pk])
+    # A token of nobody's order, or not a token at all: a new form, with a token of its own.
+    fresh = alice_client.get(NEW, {"form_token": "f" * 32}).content.decode()
+    assert 'data-form-token="ffffffffffffffffffffffffffffffff"' in fresh
+    odd = alice_client.get(NEW, {"form_token": "<script>"}).content.decode()
+    assert "<script>" not in odd and re.search(r'data-form-token="[0-9a-f]{32}"', odd)
