@@ -151,6 +151,8 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
+# Times shown by default (the admin's lists, {{ a_datetime }}) carry their zone.
+FORMAT_MODULE_PATH = ["portal.formats"]
 TIME_ZONE = env.str("PORTAL_TIME_ZONE", default="America/Chicago")
 USE_I18N = True
 USE_TZ = True
