@@ -39,6 +39,7 @@ def test_a_rep_orders_two_changes_and_sees_it_complete(
     page.get_by_role("button", name="Add an item to change request 1").click()
     page.locator("#id_cr-0-item-1-sku").fill("sku99000000001")
     page.locator("#id_cr-0-item-1-action").select_option("remove")
+    page.locator("#cr-0-features > summary").click()  # folded until opened
     page.locator("#id_cr-0-voicemail").select_option("pin")
     page.locator("#id_cr-0-voicemail_pin").fill(PIN)
 

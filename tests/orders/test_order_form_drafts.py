@@ -291,3 +291,13 @@ def test_the_form_at_a_used_tokens_address_is_the_order_it_made(alice_client):
     assert 'data-form-token="ffffffffffffffffffffffffffffffff"' in fresh
     odd = alice_client.get(NEW, {"form_token": "<script>"}).content.decode()
     assert "<script>" not in odd and re.search(r'data-form-token="[0-9a-f]{32}"', odd)
+
+
+def test_features_and_voicemail_stay_folded_until_they_hold_something(alice_client):
+    fresh = alice_client.get(NEW).content.decode()
+    assert '<details class="part" id="cr-0-features">' in fresh
+
+    alice_client.post(NEW, {**form_data(UPDATE, action="save"), "cr-0-voicemail": "pin"})
+    draft = CareOrder.objects.get()
+    held = alice_client.get(reverse("orders:edit", args=[draft.pk])).content.decode()
+    assert '<details class="part" id="cr-0-features" open>' in held
