@@ -33,16 +33,7 @@ def week(request: HttpRequest) -> HttpResponse:
     """The manager's week of their team (ops: any team), chosen by GET: linkable."""
     form = WeekForm(request.GET, user=request.user)
     context = _week_context(form)
-    valid = context["page"] is not None
-    return render_page(
-        request,
-        WEEK_TEMPLATE,
-        {**context, "oob": True} if wants_partial(request) else context,
-        partial="week",
-        oob=("status",),
-        # A live update with a bad week still swaps in (its errors show); the page says 400.
-        status=200 if valid or wants_partial(request) else 400,
-    )
+    return _live_report(request, WEEK_TEMPLATE, context, "week", context["page"] is not None)
 
 
 @require_GET
@@ -56,6 +47,20 @@ def week_csv(request: HttpRequest, table: str) -> HttpResponse:
     if context["page"] is None:
         return render(request, WEEK_TEMPLATE, context, status=400)
     return week_csv_response(table, context["page"])
+
+
+def _live_report(request, template: str, context: dict, partial: str, valid: bool):
+    """A report page, or for htmx its body and the one-line summary that screen readers
+    announce (out of band). A live update with bad filters still swaps in (its errors show);
+    the page says 400."""
+    return render_page(
+        request,
+        template,
+        {**context, "oob": True} if wants_partial(request) else context,
+        partial=partial,
+        oob=("status",),
+        status=200 if valid or wants_partial(request) else 400,
+    )
 
 
 def _carrier_context(form: ReportFilterForm) -> dict:
@@ -75,16 +80,7 @@ def carrier(request: HttpRequest) -> HttpResponse:
     """Ops: what every call to the carrier did, from the audit trail, filtered by GET."""
     form = ReportFilterForm(request.GET)
     context = _carrier_context(form)
-    valid = context["report"] is not None
-    # The report body, plus the one-line summary that screen readers announce (out of band).
-    return render_page(
-        request,
-        CARRIER_TEMPLATE,
-        {**context, "oob": True} if wants_partial(request) else context,
-        partial="report",
-        oob=("status",),
-        status=200 if valid or wants_partial(request) else 400,
-    )
+    return _live_report(request, CARRIER_TEMPLATE, context, "report", context["report"] is not None)
 
 
 @require_GET

@@ -11,6 +11,7 @@ from directory.models import DirectoryEntry
 from orders.models import CareOrder
 from tests.conftest import log_in
 from tests.directory.conftest import PECAN_HOUSTON
+from tests.orders.test_order_form_browser import fill_a_suspend
 
 FULL_CTN = "2145551390"
 
@@ -50,11 +51,7 @@ def test_a_care_order_from_the_customer_page_completes(
 
     page.locator("#id_contact_first_name").fill("Alex")
     page.locator("#id_contact_last_name").fill("Bell")
-    page.locator("#id_contact_phone").fill("1234567890")
-    page.locator("#id_contact_email").fill("alexbell@att.com")
-    page.locator("#id_cr-0-type").select_option("suspend")
-    page.locator("#id_cr-0-suspend_reason").select_option("Lost")
-    page.locator("#id_cr-0-effective_when").select_option("immediately")
+    fill_a_suspend(page, email="alexbell@att.com")  # the CTN comes from the line
     page.get_by_role("button", name="Submit order").click()
     page.wait_for_url(re.compile(r"/orders/\d+/$"))
     page.locator(".order-status", has_text="Completed").wait_for(timeout=30_000)

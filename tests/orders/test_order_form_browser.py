@@ -21,6 +21,17 @@ def console_errors(page) -> list[str]:
     return errors
 
 
+def fill_a_suspend(page, ctn: str | None = None, email: str = "alice@example.com") -> None:
+    """A valid order of one suspend; the CTN typed unless the form already has one."""
+    page.locator("#id_contact_phone").fill("1234567890")
+    page.locator("#id_contact_email").fill(email)
+    page.locator("#id_cr-0-type").select_option("suspend")
+    page.locator("#id_cr-0-suspend_reason").select_option("Lost")
+    page.locator("#id_cr-0-effective_when").select_option("immediately")
+    if ctn:
+        page.locator("#id_cr-0-ctn").fill(ctn)
+
+
 def fill_a_bad_update(page) -> None:
     page.locator("#id_cr-0-type").select_option("update")
     page.locator("#id_cr-0-effective_when").select_option("immediately")
@@ -113,12 +124,7 @@ def test_enter_in_a_field_creates_no_draft(page, live_server, alice):
 def test_back_after_submitting_a_draft_lands_on_the_order(page, live_server, alice):
     log_in(page, live_server, "alice")
     page.goto(f"{live_server.url}{NEW}?account=81730304")
-    page.locator("#id_contact_phone").fill("1234567890")
-    page.locator("#id_contact_email").fill("alice@example.com")
-    page.locator("#id_cr-0-type").select_option("suspend")
-    page.locator("#id_cr-0-suspend_reason").select_option("Lost")
-    page.locator("#id_cr-0-effective_when").select_option("immediately")
-    page.locator("#id_cr-0-ctn").fill("2145550123")
+    fill_a_suspend(page, ctn="2145550123")
     page.get_by_role("button", name="Save draft").click()
     page.wait_for_url(re.compile(r"/orders/\d+/edit/$"))
     page.get_by_role("button", name="Submit order").click()
@@ -139,12 +145,7 @@ def test_back_after_submitting_a_new_order_lands_on_the_order(page, live_server,
     page.goto(f"{live_server.url}{NEW}?account=81730304")
     # The form's address now carries its token (static/js/form-url.js), the account kept.
     page.wait_for_url(re.compile(r"account=81730304.*form_token=[0-9a-f]{32}"))
-    page.locator("#id_contact_phone").fill("1234567890")
-    page.locator("#id_contact_email").fill("alice@example.com")
-    page.locator("#id_cr-0-type").select_option("suspend")
-    page.locator("#id_cr-0-suspend_reason").select_option("Lost")
-    page.locator("#id_cr-0-effective_when").select_option("immediately")
-    page.locator("#id_cr-0-ctn").fill("2145550123")
+    fill_a_suspend(page, ctn="2145550123")
     page.get_by_role("button", name="Submit order").click()
     page.wait_for_url(re.compile(r"/orders/\d+/$"))
     order = CareOrder.objects.get()
