@@ -127,6 +127,8 @@ def make_attempt(submission_id: int) -> str | None:
     except Exception as exc:
         # A bug of ours must not strand the row in flight; it retries, then fails for ops.
         logger.exception("submission %s: unexpected error", submission.pk)
+        # It may have struck after the call left (the audit insert itself, say): recorded.
+        _audit_lost_attempt(submission, f"portal error: {type(exc).__name__}")
         failure = errors.TransientError(f"portal error: {type(exc).__name__}")
         return _after_failure(submission, handler, failure)
     _finish(
@@ -249,15 +251,20 @@ def sweep(now=None) -> dict[str, int]:
     reclaimed = []
     expired = Submission.objects.filter(status=Status.IN_FLIGHT, lease_expires_at__lt=now)
     for submission in expired[:500]:
-        if _still_ours(submission).update(
-            status=Status.RETRYING,
-            next_attempt_at=now,
-            lease_expires_at=None,
-            last_error="worker lost during the attempt; trying again with the same key",
-            updated_at=now,
-        ):
+        # One transaction: a sweeper killed between the two leaves the lease to expire again,
+        # never a reclaimed attempt without its audit record.
+        with transaction.atomic():
+            moved = _still_ours(submission).update(
+                status=Status.RETRYING,
+                next_attempt_at=now,
+                lease_expires_at=None,
+                last_error="worker lost during the attempt; trying again with the same key",
+                updated_at=now,
+            )
+            if moved:
+                _audit_lost_attempt(submission, "worker lost during the attempt")
+        if moved:
             reclaimed.append(submission.pk)
-            _audit_lost_attempt(submission)
             logger.warning("submission %s: lease expired, re-queued", submission.pk)
     overdue = _ring_again(now, grace)
     for submission_id in [*reclaimed, *overdue]:
@@ -277,8 +284,9 @@ def _ring_again(now, grace: timedelta) -> list[int]:
     return ids
 
 
-def _audit_lost_attempt(submission: Submission) -> None:
-    """A worker died mid-attempt: its call may have reached the carrier, so it is recorded."""
+def _audit_lost_attempt(submission: Submission, cause: str) -> None:
+    """An attempt ended without its outcome (a dead worker, a bug of ours): its call may have
+    reached the carrier, so it is recorded."""
     if AuditRecord.objects.filter(
         idempotency_key=submission.idempotency_key, attempt=submission.attempts
     ).exists():
@@ -294,7 +302,7 @@ def _audit_lost_attempt(submission: Submission) -> None:
         outcome=Outcome.LOST,
         attempt=submission.attempts,
         idempotency_key=submission.idempotency_key,
-        error="worker lost during the attempt; the call's outcome is unknown",
+        error=f"{cause}; the call's outcome is unknown",
         related_type="submissions.submission",
         related_id=str(submission.pk),
     )

@@ -338,6 +338,54 @@ def test_a_bug_in_a_handler_retries_instead_of_stranding_the_row(submission, car
     carrier.script = [ZeroDivisionError()]
 
     assert services.make_attempt(submission.pk) == Status.RETRYING
+    # It may have struck after the call left, before its audit record (chaos saw a request
+    # the carrier received with no record): the attempt is recorded with its outcome unknown.
+    lost = AuditRecord.objects.get()
+    assert (lost.outcome, lost.attempt) == (Outcome.LOST, 1)
+    assert lost.error == "portal error: ZeroDivisionError; the call's outcome is unknown"
+
+
+def test_a_bug_after_the_attempt_was_recorded_adds_no_second_record(submission, carrier):
+    def send_then_break(sub):
+        AuditRecord.objects.create(
+            action=KIND,
+            api="test",
+            method="POST",
+            url="u",
+            outcome=Outcome.OK,
+            attempt=sub.attempts,
+            idempotency_key=sub.idempotency_key,
+        )
+        raise ZeroDivisionError
+
+    services.register(KIND, dataclasses.replace(carrier.handler(), send=send_then_break))
+
+    assert services.make_attempt(submission.pk) == Status.RETRYING
+    assert list(AuditRecord.objects.values_list("outcome", flat=True)) == [Outcome.OK]
+
+
+def test_a_sweeper_that_dies_mid_reclaim_leaves_the_lease_to_expire_again(
+    submission, carrier, monkeypatch
+):
+    services.claim(submission.pk)
+    Submission.objects.filter(pk=submission.pk).update(
+        lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+
+    def die(*args):
+        raise SystemExit("killed")
+
+    record_lost = services._audit_lost_attempt
+    monkeypatch.setattr(services, "_audit_lost_attempt", die)
+    with pytest.raises(SystemExit):
+        services.sweep()
+
+    # Never reclaimed without its audit record: the next sweep finds it and records it.
+    submission.refresh_from_db()
+    assert submission.status == Status.IN_FLIGHT
+    monkeypatch.setattr(services, "_audit_lost_attempt", record_lost)
+    assert services.sweep()["reclaimed"] == 1
+    assert AuditRecord.objects.get().outcome == Outcome.LOST
 
 
 def test_admin_actions_ask_first_then_act_and_log(client, olivia, submission, carrier):
