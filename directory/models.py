@@ -1,9 +1,11 @@
 """The local directory of the carrier's customers, and the walk's cursor through its book."""
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from portal import roles
+from portal.querysets import OwnedQuerySet
 
 
 class Source(models.TextChoices):
@@ -48,7 +50,8 @@ class DirectoryEntry(models.Model):
     # Space-separated, for the search: every account id, and each subscriber's last 4 digits.
     account_ids = models.TextField(blank=True)
     ctn_last4 = models.TextField(blank=True)
-    # For the customer page: [{id, service_type, status, subscribers: [{id, last4, status}]}].
+    # For the customer page: [{id, service_type, status, subscribers: [{id, last4, status,
+    # products: [{name, status}]}]}].
     accounts = models.JSONField(default=list, blank=True)
     # What the search backends index: name, ids, place and last 4s in one text.
     search_text = models.TextField(blank=True)
@@ -94,6 +97,44 @@ class WalkCursor(models.Model):
     @classmethod
     def current(cls) -> "WalkCursor":
         return cls.objects.get_or_create(pk=1)[0]
+
+
+class LookupQuerySet(OwnedQuerySet):
+    owner_field = "looked_up_by"
+
+
+class CustomerLookup(models.Model):
+    """A lookup of the portal's that found this customer: who asked, and when."""
+
+    entry = models.ForeignKey(DirectoryEntry, on_delete=models.CASCADE, related_name="lookups")
+    looked_up_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    looked_up_at = models.DateTimeField(default=timezone.now)
+
+    objects = LookupQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["entry", "-looked_up_at"], name="directory_lookup_entry")]
+
+    def __str__(self) -> str:
+        return f"lookup of {self.entry} at {self.looked_up_at:%Y-%m-%d %H:%M}"
+
+
+class SpellingVariant(models.Model):
+    """A known word of the directory's names and places, under one of its spellings: itself,
+    or one letter short of it (directory/vocabulary.py)."""
+
+    variant = models.CharField(max_length=64)
+    word = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["variant", "word"], name="directory_spelling_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.variant} → {self.word}"
 
 
 class SubscriberLine(models.Model):

@@ -9,8 +9,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from directory import sightings
-from directory.models import DirectoryEntry, Source
+from directory import sightings, vocabulary
+from directory.models import CustomerLookup, DirectoryEntry, Source
 
 # The fields a sighting may fill; an empty value never wipes what an earlier one knew.
 MERGED_FIELDS = (
@@ -22,7 +22,8 @@ UPDATED_FIELDS = (*MERGED_FIELDS, "search_text", "source", "last_seen_at")
 
 def saw_customers(entries: Iterable[Any], *, source: str, at: datetime | None = None) -> int:
     """Upsert each customer seen (lookup matches, search individuals, created customers, bulk
-    records) by its carrier id; returns how many rows were written. Three queries a call."""
+    records) by its carrier id, and learn their words for the search's typo check; returns how
+    many rows were written. Five queries a call at most."""
     at = at or timezone.now()
     rows: dict[str, dict] = {}
     for seen in entries:
@@ -55,6 +56,7 @@ def _upsert(rows: dict[str, dict], source: Source, at: datetime) -> int:
         entry.last_seen_at = at
     DirectoryEntry.objects.bulk_create(created)
     DirectoryEntry.objects.bulk_update(updated, UPDATED_FIELDS)
+    vocabulary.learn(f"{entry.name} {entry.city}" for entry in [*created, *updated])
     return len(created) + len(updated)
 
 
@@ -66,3 +68,12 @@ def _merge(entry: DirectoryEntry, row: dict) -> None:
     entry.search_text = sightings.search_text(
         {name: getattr(entry, name) for name in MERGED_FIELDS}
     )
+
+
+def looked_up(matches: Iterable[Any], *, by, at: datetime) -> int:
+    """Note on each customer a lookup found that `by` looked it up; two queries."""
+    keys = {row["carrier_key"] for row in map(sightings.as_row, matches) if row is not None}
+    found = DirectoryEntry.objects.filter(carrier_key__in=keys).values_list("pk", flat=True)
+    rows = [CustomerLookup(entry_id=pk, looked_up_by=by, looked_up_at=at) for pk in found]
+    CustomerLookup.objects.bulk_create(rows)
+    return len(rows)

@@ -19,7 +19,7 @@ RESULTS_SHOWN = 20
 def directory_search(request: HttpRequest) -> HttpResponse:
     """The directory's search box: as-you-type by htmx (linkable), or a plain GET form."""
     query = request.GET.get("q", "").strip()[:MAX_QUERY_LENGTH]
-    context = {"q": query, "problem": _problem_with(query), "entries": []}
+    context = {"q": query, "problem": _problem_with(query), "entries": [], "shown": RESULTS_SHOWN}
     if query and not context["problem"]:
         # Every staff role sees the whole directory (role_required); no per-row rule applies.
         context["entries"] = search(query, RESULTS_SHOWN)

@@ -1,8 +1,11 @@
 """`search(query, limit)`: the directory's ranked matches, by the database's own backend.
 
-PostgreSQL: pg_trgm word similarity plus full-text search (directory/search/postgres.py).
-SQLite: an FTS5 trigram table, with a shared-grams fallback for typos (search/sqlite.py).
-Each makes a fixed number of queries whatever the directory's size.
+A typed word the directory does not know is corrected first, to the known words one edit away
+(directory/vocabulary.py, one query). Then each backend matches every word, or one of its
+corrections, through its own index, and ranks at most CANDIDATES matches:
+PostgreSQL: full-text search with prefixes on a GIN index (directory/search/postgres.py).
+SQLite: an FTS5 trigram table, which matches any part of a word (directory/search/sqlite.py).
+Each makes a fixed number of queries, and bounded work, whatever the directory's size.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import re
 
 from django.db import connection
 
+from directory import vocabulary
 from directory.models import DirectoryEntry
 
 # Shorter than a trigram, a word can match neither backend's index.
@@ -25,11 +29,13 @@ def words_of(query: str) -> list[str]:
 
 
 def search(query: str, limit: int = 20) -> list[DirectoryEntry]:
-    words = [word for word in words_of(query) if len(word) >= MIN_QUERY_LENGTH]
+    words = list(dict.fromkeys(w for w in words_of(query) if len(w) >= MIN_QUERY_LENGTH))
     if not words:
         return []
+    meant = vocabulary.corrections(words)
+    alternatives = [[word, *meant.get(word, [])] for word in words]
     if connection.vendor == "postgresql":
         from directory.search import postgres as backend
     else:
         from directory.search import sqlite as backend
-    return backend.search(words, limit)
+    return backend.search(alternatives, limit)

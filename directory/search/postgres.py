@@ -1,55 +1,47 @@
-"""PostgreSQL: pg_trgm word similarity (typos) and full-text search (whole words and ids).
+"""PostgreSQL: full-text search on the GIN index of to_tsvector('simple', search_text).
 
-Both use GIN indexes (migration 0002): `search_text gin_trgm_ops` for `%>` and an expression
-index on to_tsvector('simple', search_text) for `@@`. Ranked by the best of the two scores.
-Two queries a search: the similarity threshold for this transaction, then the matches.
+Each typed word matches as a prefix ("peca" finds "pecan", "7700" finds "77002") or as one of
+its corrections; all words must match. The first CANDIDATES matches the index gives are ranked
+(every typed word found as typed first, then ts_rank, then the name), so a word that a third
+of the book shares costs no more than a rare one. Two queries: the corrections, the matches.
 """
 
 from __future__ import annotations
 
-# The lookup class itself: django.contrib.postgres is not an installed app here.
-from django.contrib.postgres.lookups import TrigramWordSimilar
-from django.contrib.postgres.search import (
-    SearchQuery,
-    SearchRank,
-    SearchVector,
-    TrigramWordSimilarity,
-)
-from django.db import connection, transaction
-from django.db.models import Case, F, Q, Value, When
-from django.db.models.functions import Greatest
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db.models import Case, IntegerField, Value, When
 
 from directory.models import DirectoryEntry
-from directory.search.grams import one_typo_away
 
-# "pecna" shares 3 of "pecan"'s 6 padded trigrams: 0.5. The default 0.6 would miss it.
-WORD_SIMILARITY_THRESHOLD = 0.45
+CANDIDATES = 1000
 VECTOR = SearchVector("search_text", config="simple")
 
 
-def search(words: list[str], limit: int) -> list[DirectoryEntry]:
-    text = " ".join(words)
-    query = SearchQuery(text, config="simple", search_type="plain")
-    # A swapped or doubled letter ("pecna") fixed is a whole word: ranked above a near miss.
-    fixed = sorted({variant for word in words for variant in one_typo_away(word)})
-    # Words are letters and digits only (words_of), so they are safe in tsquery syntax.
-    raw = " | ".join(fixed) or " & ".join(words)
-    typo_query = SearchQuery(raw, config="simple", search_type="raw")
-    matches = (
-        DirectoryEntry.objects.annotate(
-            vector=VECTOR,
-            similar=TrigramWordSimilarity(text, "search_text"),
-            rank=SearchRank(VECTOR, query),
-        )
-        .annotate(typo_fixed=Case(When(vector=typo_query, then=Value(0.3)), default=Value(0.0)))
-        .filter(Q(TrigramWordSimilar(F("search_text"), Value(text))) | Q(vector=query))
-        .annotate(score=Greatest(F("similar"), F("rank")) + F("typo_fixed"))
-        .order_by("-score", "name")[:limit]
+def tsquery(alternatives: list[list[str]], corrected: bool = True) -> SearchQuery:
+    """Words are letters and digits only (words_of), so they are safe in tsquery syntax."""
+    groups = [
+        " | ".join([f"{typed}:*", *(fixes if corrected else [])]) for typed, *fixes in alternatives
+    ]
+    raw = " & ".join(f"({group})" for group in groups)
+    return SearchQuery(raw, config="simple", search_type="raw")
+
+
+def search(alternatives: list[list[str]], limit: int) -> list[DirectoryEntry]:
+    matching = tsquery(alternatives)
+    candidates = (
+        DirectoryEntry.objects.annotate(vector=VECTOR)
+        .filter(vector=matching)
+        .values("pk")[:CANDIDATES]
     )
-    # No savepoint of its own: set_config(..., true) lasts to the end of the transaction anyway.
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
-            [str(WORD_SIMILARITY_THRESHOLD)],
-        )
-        return list(matches)
+    as_typed = Case(
+        When(vector=tsquery(alternatives, corrected=False), then=Value(1)),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    ranked = (
+        DirectoryEntry.objects.filter(pk__in=candidates)
+        .annotate(vector=VECTOR)
+        .annotate(as_typed=as_typed, rank=SearchRank(VECTOR, matching))
+        .order_by("-as_typed", "-rank", "name")
+    )
+    return list(ranked[:limit])

@@ -15,7 +15,9 @@ from sandbox.seed import SEED, build_individuals, build_lookup_accounts
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("typed", ["pecan", "pecna", "Texas Pecan", "PECAN growers"])
+@pytest.mark.parametrize(
+    "typed", ["pecan", "pecna", "pecen", "peacn", "pcan", "pecaan", "Texas Pecan", "PECAN growrs"]
+)
 def test_it_finds_texas_pecan_growers_by_name_and_by_typo(pecan_seen, typed):
     names = [entry.name for entry in search(typed, 20)]
     assert "Texas Pecan Growers LLC" in names
@@ -117,3 +119,11 @@ def _many_entries(count: int) -> list[dict]:
         {"sourceCustomerId": f"GEN-{n}", "organizationId": f"Acme Pecos {n}", "postalCode": "75201"}
         for n in range(count)
     ]
+
+
+def test_a_full_page_of_matches_says_more_may_match(alice_client, pecan_seen):
+    html = alice_client.get(reverse("directory:search"), {"q": "pecan"}).content.decode()
+    assert "more may match" not in html  # a handful of pecan businesses
+    saw_customers(_many_entries(30), source="bulk")
+    html = alice_client.get(reverse("directory:search"), {"q": "acme"}).content.decode()
+    assert "The 20 closest matches are shown; more may match." in html
