@@ -35,7 +35,7 @@ def run_lookup(query: LookupQuery, *, user) -> LookupOutcome:
         result = lookup_accounts(query, actor=user, subject=lookup_subject(query))
     except errors.UpstreamError as failure:
         return LookupOutcome(query=query, problem=failure.user_message)
-    announce_seen(result.matches, source="lookup")
+    announce_seen(result.matches, source="lookup", by=user)
     return LookupOutcome(query=query, matches=result.matches)
 
 

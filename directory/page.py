@@ -7,10 +7,11 @@ from urllib.parse import urlencode
 from django.urls import reverse
 
 from directory import lines
-from directory.models import DirectoryEntry, SubscriberLine
+from directory.models import CustomerLookup, DirectoryEntry, SubscriberLine
 from orders.models import CareOrder
 
 ORDERS_SHOWN = 20
+LOOKUPS_SHOWN = 10
 
 
 def order_link(user, account_id: str, line: SubscriberLine | None) -> str:
@@ -48,9 +49,11 @@ def customer_page(entry: DirectoryEntry, user) -> dict:
         for line in sorted(known.values(), key=lambda line: (line.account_id, line.last4))
     ]
     orders = CareOrder.objects.for_user(user).filter(foundation_account_number__in=account_ids)
+    lookups = CustomerLookup.objects.for_user(user).filter(entry=entry)
     return {
         "entry": entry,
         "accounts": [account for account in accounts if account.get("id")],
         "learnt_lines": learnt,
         "orders": orders.select_related("created_by")[:ORDERS_SHOWN],
+        "lookups": lookups.select_related("looked_up_by").order_by("-looked_up_at")[:LOOKUPS_SHOWN],
     }

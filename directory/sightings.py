@@ -39,7 +39,17 @@ def from_individual(person: Individual) -> dict | None:
             "service_type": account.service_type,
             "status": account.status,
             "subscribers": [
-                {"id": sub.id, "last4": sub.phone_last4, "status": sub.status}
+                {
+                    "id": sub.id,
+                    "last4": sub.phone_last4,
+                    "status": sub.status,
+                    # Names only: the carrier gives a product no SKU an order could name.
+                    "products": [
+                        {"name": product.name, "status": product.status}
+                        for product in sub.products
+                        if product.name
+                    ],
+                }
                 for sub in account.subscribers
             ],
         }

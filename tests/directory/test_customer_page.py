@@ -6,6 +6,7 @@ import re
 import pytest
 from django.core import signing
 from django.urls import reverse
+from django.utils.html import escape
 
 from directory import lines
 from directory.models import DirectoryEntry, SubscriberLine
@@ -57,6 +58,34 @@ def test_it_lists_only_orders_the_user_may_see(client, bob, growers, completed):
     html = client.get(reverse("directory:entry", args=[growers.pk])).content.decode()
     assert "Texas Pecan Growers LLC" in html
     assert f'href="/orders/{completed.pk}/"' not in html
+
+
+def test_it_lists_the_lookups_that_found_it_by_the_for_user_rule(
+    client, alice, bob, carol, growers
+):
+    lookups = "Lookups that found this customer"
+    for user, sees in ((alice, True), (carol, True), (bob, False)):  # carol: alice's manager
+        client.force_login(user)
+        html = client.get(reverse("directory:entry", args=[growers.pk])).content.decode()
+        section = html[html.index(lookups) :]
+        assert (f"by {alice.get_full_name()}" in section) is sees, user
+        assert ("No lookup you can see has found this customer." in section) is not sees
+
+
+def test_it_shows_each_subscribers_products(alice_client, sandbox):
+    from directory.walk import walk_directory
+
+    walk_directory(pages=2)
+    entry = next(
+        e
+        for e in DirectoryEntry.objects.exclude(accounts=[])
+        if any(sub.get("products") for acc in e.accounts for sub in acc["subscribers"])
+    )
+    product = next(
+        p["name"] for acc in entry.accounts for sub in acc["subscribers"] for p in sub["products"]
+    )
+    html = alice_client.get(reverse("directory:entry", args=[entry.pk])).content.decode()
+    assert escape(product) in html
 
 
 def test_search_results_link_to_the_customer_page(alice_client, growers):

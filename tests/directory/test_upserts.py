@@ -55,7 +55,8 @@ def test_it_keeps_search_individuals_with_accounts_and_only_last_4s(
     assert entry.source == Source.SEARCH
     subscriber = person.accounts[0].subscribers[0]
     assert entry.accounts[0]["subscribers"][0] == {
-        "id": subscriber.id, "last4": subscriber.phone_last4, "status": subscriber.status
+        "id": subscriber.id, "last4": subscriber.phone_last4, "status": subscriber.status,
+        "products": [{"name": p.name, "status": p.status} for p in subscriber.products],
     }  # fmt: skip
     assert all(len(last4) == 4 for last4 in entry.ctn_last4_list)
     assert person.accounts[0].id in entry.account_id_list
