@@ -14,11 +14,14 @@ ORDERS_SHOWN = 20
 LOOKUPS_SHOWN = 10
 
 
-def order_link(user, account_id: str, line: SubscriberLine | None) -> str:
-    """orders:new for this account, with a reference to the line's CTN (never the number)."""
+def order_link(user, account_id: str, line: SubscriberLine | None, last4: str = "") -> str:
+    """orders:new for this account, with a reference to the line's CTN (never the number), or
+    the last 4 digits the typed number must end in when the portal does not know it."""
     params = {"account": account_id}
     if line is not None:
         params["line"] = lines.reference_for(line, user)
+    elif last4:
+        params["ending"] = last4
     return reverse("orders:new") + "?" + urlencode(params)
 
 
@@ -35,7 +38,11 @@ def customer_page(entry: DirectoryEntry, user) -> dict:
         for sub in account.get("subscribers", []):
             line = known.pop((account.get("id", ""), sub.get("last4", "")), None)
             subscribers.append(
-                {**sub, "line": line, "order_url": order_link(user, account["id"], line)}
+                {
+                    **sub,
+                    "line": line,
+                    "order_url": order_link(user, account["id"], line, sub.get("last4", "")),
+                }
             )
         accounts.append({**account, "subscribers": subscribers})
     # Lines the portal learnt from its own completed orders, not (yet) in a search answer.

@@ -52,6 +52,7 @@ def order_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                 account=request.GET.get("account", "")[:40],
                 ctn=request.GET.get("ctn", "")[:20],
                 line=request.GET.get("line", "")[:300],
+                ending=request.GET.get("ending", "")[:4],
                 contact=rep_contact(request.user),
                 form_token=token,
             )

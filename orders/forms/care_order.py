@@ -56,16 +56,16 @@ class CareOrderForm:
         account: str = "",
         ctn: str = "",
         line: str = "",
+        ending: str = "",
         contact: Mapping | None = None,
         form_token: str = "",
     ):
         """A blank order with one change request, prefilled from a link and the rep's details;
-        `line` is the customer page's reference to a CTN, resolved only at save/submit."""
+        `line` is the customer page's reference to a CTN, resolved only at save/submit;
+        `ending` the last 4 digits of a subscriber's number the portal does not know in full."""
         fields = {"change_request_id": new_change_request_id([], 0)}
-        if ctn:
-            fields["ctn"] = ctn
-        if line:
-            fields["ctn_line"] = line
+        given = {"ctn": ctn, "ctn_line": line, "ctn_ending": ending}
+        fields.update({name: value for name, value in given.items() if value})
         order = {"form_token": form_token or uuid.uuid4().hex, **(contact or {})}
         if account:
             order["foundation_account_number"] = account

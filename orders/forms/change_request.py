@@ -72,6 +72,8 @@ class ChangeRequestForm(PartForm):
     ctn = phone_field("CTN (wireless number)", required=True)
     # A signed reference to a line of the customer page: the CTN resolved only at save/submit.
     ctn_line = text_field("Line from the customer page", 300, widget=forms.HiddenInput)
+    # The last 4 digits of the subscriber started from, when its full number is not known.
+    ctn_ending = text_field("Subscriber's phone ending", 4, widget=forms.HiddenInput)
     suspend_reason = choice_field("Suspend reason", SUSPEND_REASONS)
     resume_reason = choice_field("Resume reason", RESUME_REASONS)
     cancellation_reason = choice_field("Cancellation reason", CANCELLATION_REASONS)
@@ -132,6 +134,24 @@ class ChangeRequestForm(PartForm):
             self.fields["ctn"].help_text = (
                 f"CTN {found.masked_ctn} (from the customer page). "
                 "Type a number only to use another."
+            )
+        elif ending := self._ending():
+            self.fields[
+                "ctn"
+            ].help_text = (
+                f"The subscriber you started from: phone ending {ending}. Type its full number."
+            )
+
+    def _ending(self) -> str:
+        value = str(self["ctn_ending"].value() or "")
+        return value if len(value) == 4 and value.isdigit() else ""
+
+    def _check_ending(self, data: dict) -> None:
+        """A number typed for the subscriber started from must be that subscriber's."""
+        ending, ctn = self._ending(), data.get("ctn", "")
+        if ending and ctn and not data.get("ctn_line") and not ctn.endswith(ending):
+            self.add_error(
+                "ctn", f"This number does not end in {ending}, the subscriber you started from."
             )
 
     def _resolve_line(self, data: dict) -> None:
@@ -212,6 +232,7 @@ class ChangeRequestForm(PartForm):
             if isinstance(value, str):
                 data[name] = collapse_spaces(value)
         self._resolve_line(data)
+        self._check_ending(data)
         for prefix in CONTACTS:
             self._check_contact(prefix, data)
         self._check_when("effective_when", "effective_on", data)

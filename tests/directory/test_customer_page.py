@@ -147,3 +147,35 @@ def test_a_forged_or_foreign_reference_is_refused_at_the_field(
     assert response.status_code == 400
     assert lines.REFUSED in response.content.decode()
     assert not CareOrder.objects.exclude(pk=completed.pk).exists()
+
+
+def test_a_subscriber_whose_number_is_not_known_asks_for_it_and_checks_its_ending(
+    alice_client, sandbox
+):
+    from directory.walk import walk_directory
+
+    walk_directory(pages=1)
+    entry = DirectoryEntry.objects.exclude(ctn_last4="").first()
+    account = next(acc for acc in entry.accounts if acc["subscribers"])
+    last4 = account["subscribers"][0]["last4"]
+    html = alice_client.get(reverse("directory:entry", args=[entry.pk])).content.decode()
+    link = f"/orders/new/?account={account['id']}&amp;ending={last4}"
+    assert link in html
+
+    form = alice_client.get(link.replace("&amp;", "&")).content.decode()
+    assert f"The subscriber you started from: phone ending {last4}. Type its full number." in form
+
+    def submitted(ctn: str):
+        change = {**SUSPEND, "ctn": ctn, "ctn_ending": last4}
+        return alice_client.post(
+            reverse("orders:new"), form_data(change, foundation_account_number=account["id"])
+        )
+
+    wrong = submitted("214555" + ("0000" if last4 != "0000" else "1111"))
+    assert wrong.status_code == 400  # the page again, with the field marked
+    assert f"This number does not end in {last4}, the subscriber you started from." in (
+        wrong.content.decode()
+    )
+    assert not CareOrder.objects.exclude(status=CareOrder.Status.DRAFT).exists()
+    assert submitted("214555" + last4).status_code == 302
+    assert CareOrder.objects.get(status=CareOrder.Status.QUEUED).ctns == "214555" + last4
