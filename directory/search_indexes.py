@@ -1,4 +1,9 @@
-"""The search indexes, per database: GIN (pg_trgm, full text) or an FTS5 trigram table.
+"""The search indexes, per database: a stored tsvector with its GIN index, or an FTS5 trigram
+table.
+
+Migration 0001 made the first ones (`operations`); 0005 replaced PostgreSQL's trigram and
+expression indexes by the stored vector (`vector_operations`): over a million entries the
+trigram similarity scan cost seconds, and recomputing to_tsvector per row most of the rest.
 
 Kept out of the model state (Meta.indexes would be created on every database), so each
 operation here acts on the database only, and only on its own vendor.
@@ -73,3 +78,25 @@ def operations():
     ]
     steps.append(OnVendor("sqlite", migrations.RunSQL(SQLITE_FORWARDS, SQLITE_BACKWARDS)))
     return steps
+
+
+VECTOR_COLUMN = "search_vector"
+POSTGRES_VECTOR_FORWARDS = [
+    *(f"DROP INDEX IF EXISTS {index.name}" for index in POSTGRES_INDEXES),
+    f"""ALTER TABLE directory_directoryentry ADD COLUMN {VECTOR_COLUMN} tsvector
+        GENERATED ALWAYS AS (to_tsvector('simple', coalesce(search_text, ''))) STORED""",
+    f"CREATE INDEX directory_vector_gin ON directory_directoryentry USING gin ({VECTOR_COLUMN})",
+]
+POSTGRES_VECTOR_BACKWARDS = [
+    "DROP INDEX IF EXISTS directory_vector_gin",
+    f"ALTER TABLE directory_directoryentry DROP COLUMN IF EXISTS {VECTOR_COLUMN}",
+]
+
+
+def vector_operations():
+    """The stored vector, kept by PostgreSQL itself, outside the model state like the rest."""
+    return [
+        OnVendor(
+            "postgresql", migrations.RunSQL(POSTGRES_VECTOR_FORWARDS, POSTGRES_VECTOR_BACKWARDS)
+        )
+    ]

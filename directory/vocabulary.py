@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from django.db.models import F
+from django.db.models import F, Q
 from rapidfuzz.distance import DamerauLevenshtein
 
 from directory.models import SpellingVariant
@@ -21,6 +22,8 @@ from directory.models import SpellingVariant
 MIN_WORD_LENGTH = 4
 MAX_WORD_LENGTH = 64
 MAX_CORRECTIONS = 5
+# Known words a typed prefix begins, shortest first: what "peca" is matched as.
+MAX_COMPLETIONS = 20
 _LETTERS = re.compile(r"[^\W\d_]+")
 
 
@@ -58,22 +61,51 @@ def max_edits(word: str) -> int:
     return 1 if len(word) < 8 else 2
 
 
-def corrections(typed: Iterable[str]) -> dict[str, list[str]]:
-    """For each typed word the directory does not know, the known words it may have meant,
-    closest first; a known word, a number or a short word has none. One query."""
-    wanted = {word for word in typed if word.isalpha() and len(word) >= MIN_WORD_LENGTH}
+@dataclass(frozen=True)
+class Meaning:
+    """What a typed word may stand for in the directory."""
+
+    typed: str
+    known: bool  # a whole word of some name or city
+    others: tuple[str, ...]  # known words one edit away (when not known), then a few it begins
+
+
+def meanings(typed: list[str]) -> list[Meaning]:
+    """Each typed word's meaning, in order; a number's is only itself. One query at most."""
+    letters = [word for word in typed if word.isalpha()]
     by_spelling: dict[str, set[str]] = {}
-    for word in wanted:
-        for spelling in spellings(word):
-            by_spelling.setdefault(spelling, set()).add(word)
-    if not by_spelling:
-        return {}
-    found: dict[str, set[str]] = {word: set() for word in wanted}
-    rows = SpellingVariant.objects.filter(variant__in=by_spelling).values_list("variant", "word")
-    for spelling, known in rows:
-        for word in by_spelling[spelling]:
-            found[word].add(known)
-    return {word: _closest(word, known) for word, known in found.items() if word not in known}
+    for word in letters:
+        if len(word) >= MIN_WORD_LENGTH:
+            for spelling in spellings(word):
+                by_spelling.setdefault(spelling, set()).add(word)
+    near = {word: set() for word in letters}
+    begun = {word: set() for word in letters}
+    for spelling, known in _known_rows(letters, by_spelling) if letters else ():
+        for word in by_spelling.get(spelling, ()):
+            near[word].add(known)
+        for word in letters:
+            if spelling == known != word and known.startswith(word):
+                begun[word].add(known)
+    found = []
+    for word in typed:
+        known = word in near.get(word, ())
+        fixes = _closest(word, near[word]) if word in near and not known else []
+        completions = sorted(begun.get(word, ()), key=lambda other: (len(other), other))
+        others = dict.fromkeys([*fixes, *completions[:MAX_COMPLETIONS]])
+        found.append(Meaning(word, known, tuple(others)))
+    return found
+
+
+def _known_rows(typed: list[str], by_spelling: dict[str, set[str]]):
+    """(variant, word) rows: the typed words' spellings, and the known words they begin."""
+    begins = Q()
+    for word in typed:
+        # The range of every string that starts with `word`, as a plain index range scan.
+        begins |= Q(variant__gte=word, variant__lt=word[:-1] + chr(ord(word[-1]) + 1))
+    rows = SpellingVariant.objects.filter(
+        Q(variant__in=list(by_spelling)) | (begins & Q(word=F("variant")))
+    )
+    return rows.values_list("variant", "word")
 
 
 def _closest(word: str, known: set[str]) -> list[str]:

@@ -1,8 +1,9 @@
 """`search(query, limit)`: the directory's ranked matches, by the database's own backend.
 
-A typed word the directory does not know is corrected first, to the known words one edit away
-(directory/vocabulary.py, one query). Then each backend matches every word, or one of its
-corrections, through its own index, and ranks at most CANDIDATES matches:
+A typed word the directory does not know is corrected first, to the known words one edit away,
+and a word begun is completed to a few known words (directory/vocabulary.py, one query). Then
+each backend matches every word, or one of those, through its own index, and ranks at most
+CANDIDATES matches:
 PostgreSQL: full-text search with prefixes on a GIN index (directory/search/postgres.py).
 SQLite: an FTS5 trigram table, which matches any part of a word (directory/search/sqlite.py).
 Each makes a fixed number of queries, and bounded work, whatever the directory's size.
@@ -32,10 +33,9 @@ def search(query: str, limit: int = 20) -> list[DirectoryEntry]:
     words = list(dict.fromkeys(w for w in words_of(query) if len(w) >= MIN_QUERY_LENGTH))
     if not words:
         return []
-    meant = vocabulary.corrections(words)
-    alternatives = [[word, *meant.get(word, [])] for word in words]
+    meant = vocabulary.meanings(words)
     if connection.vendor == "postgresql":
         from directory.search import postgres as backend
     else:
         from directory.search import sqlite as backend
-    return backend.search(alternatives, limit)
+    return backend.search(meant, limit)

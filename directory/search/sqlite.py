@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.db import connection
 
 from directory.models import DirectoryEntry
+from directory.vocabulary import Meaning
 
 FTS_TABLE = "directory_entry_fts"
 CANDIDATES = 1000
@@ -23,14 +24,12 @@ MATCHES = (
 )
 
 
-def search(alternatives: list[list[str]], limit: int) -> list[DirectoryEntry]:
-    expression = " AND ".join(
-        "(" + " OR ".join(_phrase(word) for word in group) + ")" for group in alternatives
-    )
+def search(meanings: list[Meaning], limit: int) -> list[DirectoryEntry]:
+    expression = " AND ".join(_any_of(meaning) for meaning in meanings)
     with connection.cursor() as cursor:
         cursor.execute(MATCHES, [expression, CANDIDATES])
         rows = cursor.fetchall()
-    typed = [group[0] for group in alternatives]
+    typed = [meaning.typed for meaning in meanings]
 
     def order(row) -> tuple:
         _, rank, name, text = row
@@ -40,6 +39,13 @@ def search(alternatives: list[list[str]], limit: int) -> list[DirectoryEntry]:
     best = [row[0] for row in sorted(rows, key=order)[:limit]]
     by_id = DirectoryEntry.objects.in_bulk(best)
     return [by_id[pk] for pk in best if pk in by_id]
+
+
+def _any_of(meaning: Meaning) -> str:
+    """The word or its corrections; a trigram table matches any part of a word, so the words
+    it begins (which contain it) need no phrase of their own."""
+    fixes = [word for word in meaning.others if not word.startswith(meaning.typed)]
+    return "(" + " OR ".join(_phrase(word) for word in (meaning.typed, *fixes)) + ")"
 
 
 def _phrase(text: str) -> str:

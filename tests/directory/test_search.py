@@ -127,3 +127,8 @@ def test_a_full_page_of_matches_says_more_may_match(alice_client, pecan_seen):
     saw_customers(_many_entries(30), source="bulk")
     html = alice_client.get(reverse("directory:search"), {"q": "acme"}).content.decode()
     assert "The 20 closest matches are shown; more may match." in html
+
+
+@pytest.mark.parametrize("typed", ["pec", "peca", "texas pec", "grow", "hous"])
+def test_a_word_begun_finds_the_names_it_begins(pecan_seen, typed):
+    assert "Texas Pecan Growers LLC" in [entry.name for entry in search(typed, 20)]

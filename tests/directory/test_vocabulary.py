@@ -6,6 +6,7 @@ from directory import vocabulary
 from directory.models import SpellingVariant
 from directory.search import search
 from directory.services import saw_customers
+from directory.vocabulary import Meaning
 
 pytestmark = pytest.mark.django_db
 
@@ -31,18 +32,30 @@ def test_it_learns_each_word_once_under_its_spellings():
 )
 def test_a_word_one_edit_away_is_corrected(typed, meant):
     vocabulary.learn(["Texas Pecan Growers LLC", "Houston"])
-    assert vocabulary.corrections([typed]) == {typed: [meant]}
+    assert vocabulary.meanings([typed]) == [Meaning(typed, False, (meant,))]
 
 
-def test_a_known_word_a_number_or_a_short_word_is_left_alone():
+def test_a_known_word_is_not_corrected_and_a_number_is_only_itself():
     vocabulary.learn(["Texas Pecan Growers LLC", "Pecans Inc"])
-    assert vocabulary.corrections(["pecan", "77002", "pec", "zzzzzz"]) == {"zzzzzz": []}
+    assert vocabulary.meanings(["pecan", "77002", "zzzzzz"]) == [
+        Meaning("pecan", True, ("pecans",)),  # not corrected; only the words it begins
+        Meaning("77002", False, ()),
+        Meaning("zzzzzz", False, ()),
+    ]
+
+
+def test_a_word_begun_is_completed_to_a_few_known_words_shortest_first(monkeypatch):
+    monkeypatch.setattr(vocabulary, "MAX_COMPLETIONS", 5)
+    vocabulary.learn(["Bayou", "Bayside", "Bayonne", "Bayberry", "Baylor", "Bayer", "Bays"])
+    completions = ("bays", "bayer", "bayou", "baylor", "bayonne")
+    assert vocabulary.meanings(["bay"]) == [Meaning("bay", False, completions)]
+    assert vocabulary.meanings(["baz"]) == [Meaning("baz", False, ())]
 
 
 def test_the_closest_corrections_come_first(django_assert_num_queries):
     vocabulary.learn(["Pecan", "Pecos", "Pelican"])
     with django_assert_num_queries(1):
-        assert vocabulary.corrections(["pecas"]) == {"pecas": ["pecan", "pecos"]}
+        assert vocabulary.meanings(["pecas"]) == [Meaning("pecas", False, ("pecan", "pecos"))]
 
 
 def test_a_customer_seen_is_found_by_a_typo_at_once():
