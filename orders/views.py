@@ -54,6 +54,9 @@ def order_list(request: HttpRequest) -> HttpResponse:
     if form.is_bound:
         # A filter that cannot be used shows its error and no list, never an unfiltered one.
         orders = form.apply(orders) if form.is_valid() else orders.none()
+    if not (form.is_bound and form.is_valid() and form.cleaned_data["status"]):
+        # The user's own drafts have their box above the list; asked for by status, they show.
+        orders = orders.exclude(status=CareOrder.Status.DRAFT, created_by=request.user)
     page = Paginator(orders, 25).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

@@ -48,3 +48,11 @@ def observe_carrier_call(api: str, action: str, outcome: str, seconds: float) ->
         CARRIER_CALL_SECONDS.labels(api, outcome).observe(seconds)
     except Exception:  # the call happened and is audited: only its count is lost
         logger.warning("could not count a %s call", api, exc_info=True)
+
+
+def count_lost_attempt(api: str, action: str) -> None:
+    """An attempt whose outcome nobody saw (its worker died): counted, with no duration."""
+    try:
+        CARRIER_CALLS.labels(api, action, "lost").inc()
+    except Exception:  # the attempt is audited: only its count is lost
+        logger.warning("could not count a lost %s attempt", api, exc_info=True)

@@ -18,6 +18,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from portal.audit.models import AuditRecord, Outcome
+from portal.observability.metrics import count_lost_attempt
 from portal.submissions.models import CLAIMABLE, Status, Submission
 from portal.upstream import errors
 from portal.upstream.http import Api, Response
@@ -306,6 +307,7 @@ def _audit_lost_attempt(submission: Submission, cause: str) -> None:
         related_type="submissions.submission",
         related_id=str(submission.pk),
     )
+    count_lost_attempt(api.name, submission.kind)
 
 
 def requeue_questions(submission: Submission) -> dict[str, str]:

@@ -122,3 +122,19 @@ def test_the_scrape_costs_the_same_few_queries_however_many_rows(client, olivia)
 
     # The session, the user, their groups; then the collector's five.
     assert few == many <= 8
+
+
+def test_an_attempt_the_sweeper_records_as_lost_is_counted(alice, olivia, db):
+    from portal.submissions import services
+
+    submission = services.create_submission(
+        "care_order", payload={}, idempotency_key="lost-1", created_by=alice
+    )
+    before = scrape(olivia)
+    Submission.objects.filter(pk=submission.pk).update(
+        status=Status.IN_FLIGHT, attempts=1, lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    assert services.sweep()["reclaimed"] == 1
+    after = scrape(olivia)
+    calls = "portal_carrier_calls_total"
+    assert moved(before, after, calls, api="orders", action="care_order", outcome="lost") == 1

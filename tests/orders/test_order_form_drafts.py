@@ -101,6 +101,24 @@ def test_the_list_shows_each_drafts_age_and_removal_date(alice_client, alice, se
     assert reverse("orders:discard", args=[draft.pk]) in html
 
 
+def test_a_draft_is_listed_once_in_its_box_not_again_in_the_orders_table(alice_client, alice):
+    draft, sent = draft_of(alice), sent_order(alice)
+    detail, edit = (
+        reverse("orders:detail", args=[draft.pk]),
+        reverse("orders:edit", args=[draft.pk]),
+    )
+
+    html = alice_client.get(reverse("orders:list")).content.decode()
+    table = html[html.index("</section>", html.index("Your drafts")) :]
+
+    assert edit in html[: len(html) - len(table)]  # in the drafts box
+    assert f'href="{detail}"' not in table and f'href="{edit}"' not in table
+    assert f'href="{reverse("orders:detail", args=[sent.pk])}"' in table
+    # Asked for by its status, a draft is listed.
+    drafts = alice_client.get(reverse("orders:list"), {"status": "draft"}).content.decode()
+    assert edit in drafts[drafts.index("</section>", drafts.index("Your drafts")) :]
+
+
 def test_old_drafts_are_removed_by_the_task_and_nothing_else(alice, settings):
     settings.ORDER_DRAFT_MAX_AGE_DAYS = 30
     old, fresh = draft_of(alice), draft_of(alice)
