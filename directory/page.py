@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.db.models import Count, Max
 from django.urls import reverse
 
 from directory import lines
@@ -56,11 +57,18 @@ def customer_page(entry: DirectoryEntry, user) -> dict:
         for line in sorted(known.values(), key=lambda line: (line.account_id, line.last4))
     ]
     orders = CareOrder.objects.for_user(user).filter(foundation_account_number__in=account_ids)
-    lookups = CustomerLookup.objects.for_user(user).filter(entry=entry)
+    # One line per person (as-you-type lookups repeat): how many, and the last.
+    lookups = (
+        CustomerLookup.objects.for_user(user)
+        .filter(entry=entry)
+        .values("looked_up_by__first_name", "looked_up_by__last_name", "looked_up_by__username")
+        .annotate(count=Count("id"), last=Max("looked_up_at"))
+        .order_by("-last")
+    )
     return {
         "entry": entry,
         "accounts": [account for account in accounts if account.get("id")],
         "learnt_lines": learnt,
         "orders": orders.select_related("created_by")[:ORDERS_SHOWN],
-        "lookups": lookups.select_related("looked_up_by").order_by("-looked_up_at")[:LOOKUPS_SHOWN],
+        "lookups": lookups[:LOOKUPS_SHOWN],
     }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -18,12 +18,15 @@ MERGED_FIELDS = (
     "customer_number", "account_ids", "ctn_last4", "accounts",
 )  # fmt: skip
 UPDATED_FIELDS = (*MERGED_FIELDS, "search_text", "source", "last_seen_at")
+# Seen again within this long, and unchanged, an entry is not rewritten: as-you-type lookups
+# repeat the same matches every few seconds, and "last seen" needs no finer grain.
+RESIGHTED_AFTER = timedelta(minutes=5)
 
 
 def saw_customers(entries: Iterable[Any], *, source: str, at: datetime | None = None) -> int:
     """Upsert each customer seen (lookup matches, search individuals, created customers, bulk
-    records) by its carrier id, and learn their words for the search's typo check; returns how
-    many rows were written. Five queries a call at most."""
+    records) by its carrier id, and learn new names' words for the search's typo check; returns
+    how many rows were written. One query for a repeat of a recent sighting, five at most."""
     at = at or timezone.now()
     rows: dict[str, dict] = {}
     for seen in entries:
@@ -43,24 +46,33 @@ def saw_customers(entries: Iterable[Any], *, source: str, at: datetime | None = 
 
 def _upsert(rows: dict[str, dict], source: Source, at: datetime) -> int:
     existing = DirectoryEntry.objects.in_bulk(list(rows), field_name="carrier_key")
-    created, updated = [], []
+    created, updated, renamed = [], [], []
     for key, row in rows.items():
         entry = existing.get(key)
         if entry is None:
             entry = DirectoryEntry(carrier_key=key, first_seen_at=at)
             created.append(entry)
+            renamed.append(entry)
+            _merge(entry, row)
         else:
+            named = (entry.name, entry.city)
+            changed = _merge(entry, row)
+            if not changed and at - entry.last_seen_at < RESIGHTED_AFTER:
+                continue  # seen again moments ago, as it was: nothing to write
             updated.append(entry)
-        _merge(entry, row)
+            if (entry.name, entry.city) != named:
+                renamed.append(entry)
         entry.source = source
         entry.last_seen_at = at
     DirectoryEntry.objects.bulk_create(created)
     DirectoryEntry.objects.bulk_update(updated, UPDATED_FIELDS)
-    vocabulary.learn(f"{entry.name} {entry.city}" for entry in [*created, *updated])
+    vocabulary.learn(f"{entry.name} {entry.city}" for entry in renamed)
     return len(created) + len(updated)
 
 
-def _merge(entry: DirectoryEntry, row: dict) -> None:
+def _merge(entry: DirectoryEntry, row: dict) -> bool:
+    """Fill the entry from the row; whether anything it keeps changed."""
+    before = [getattr(entry, name) for name in MERGED_FIELDS]
     for name in MERGED_FIELDS:
         value = row.get(name)
         if value:
@@ -68,6 +80,7 @@ def _merge(entry: DirectoryEntry, row: dict) -> None:
     entry.search_text = sightings.search_text(
         {name: getattr(entry, name) for name in MERGED_FIELDS}
     )
+    return before != [getattr(entry, name) for name in MERGED_FIELDS]
 
 
 def looked_up(matches: Iterable[Any], *, by, at: datetime) -> int:

@@ -28,17 +28,26 @@ def test_it_keeps_one_entry_per_lookup_match_and_updates_last_seen(
         Kind.ORGANIZATION, Source.LOOKUP, "Houston", "77002"
     )  # fmt: skip
     assert entry.sub_account_id == growers.sub_account_id
-    first_seen = entry.last_seen_at
+    first_seen = entry.first_seen_at
     count = DirectoryEntry.objects.count()
 
     from accounts.services import run_lookup
 
-    with django_capture_on_commit_callbacks(execute=True):
-        run_lookup(PECAN_HOUSTON, user=alice)
-    entry.refresh_from_db()
+    def look_again_after(minutes: int):
+        earlier = timezone.now() - timedelta(minutes=minutes)
+        DirectoryEntry.objects.update(first_seen_at=first_seen, last_seen_at=earlier)
+        with django_capture_on_commit_callbacks(execute=True):
+            run_lookup(PECAN_HOUSTON, user=alice)
+        entry.refresh_from_db()
+        return earlier
+
+    earlier = look_again_after(10)
     assert DirectoryEntry.objects.count() == count
-    assert entry.last_seen_at > first_seen
+    assert entry.last_seen_at > earlier
     assert entry.first_seen_at == first_seen
+    # Again a minute later (as-you-type lookups repeat): nothing to rewrite.
+    earlier = look_again_after(1)
+    assert entry.last_seen_at == earlier
 
 
 def test_it_keeps_search_individuals_with_accounts_and_only_last_4s(
