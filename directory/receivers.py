@@ -12,9 +12,9 @@ from orders.signals import order_outcome
 
 @receiver(customers_seen, dispatch_uid="directory.saw_customers")
 def record_customers_seen(sender, *, entries, source, at, by=None, **kwargs) -> None:
-    saw_customers(entries, source=source, at=at)
+    seen = saw_customers(entries, source=source, at=at)
     if source == "lookup" and getattr(by, "is_authenticated", False):
-        looked_up(entries, by=by, at=at)
+        looked_up(seen.values(), by=by, at=at)
 
 
 @receiver(order_outcome, dispatch_uid="directory.learn_lines")

@@ -23,10 +23,12 @@ UPDATED_FIELDS = (*MERGED_FIELDS, "search_text", "source", "last_seen_at")
 RESIGHTED_AFTER = timedelta(minutes=5)
 
 
-def saw_customers(entries: Iterable[Any], *, source: str, at: datetime | None = None) -> int:
+def saw_customers(
+    entries: Iterable[Any], *, source: str, at: datetime | None = None
+) -> dict[str, int]:
     """Upsert each customer seen (lookup matches, search individuals, created customers, bulk
     records) by its carrier id, and learn new names' words for the search's typo check; returns
-    how many rows were written. One query for a repeat of a recent sighting, five at most."""
+    the entries seen, {carrier key: id}. One query for a repeat of a recent sighting."""
     at = at or timezone.now()
     rows: dict[str, dict] = {}
     for seen in entries:
@@ -34,17 +36,15 @@ def saw_customers(entries: Iterable[Any], *, source: str, at: datetime | None = 
         if row is not None:
             rows[row["carrier_key"]] = row
     if not rows:
-        return 0
+        return {}
     try:
-        with transaction.atomic():
-            return _upsert(rows, Source(source), at)
+        return _upsert(rows, Source(source), at)
     except IntegrityError:
         # Another sighting inserted one of these keys first: now it is an update.
-        with transaction.atomic():
-            return _upsert(rows, Source(source), at)
+        return _upsert(rows, Source(source), at)
 
 
-def _upsert(rows: dict[str, dict], source: Source, at: datetime) -> int:
+def _upsert(rows: dict[str, dict], source: Source, at: datetime) -> dict[str, int]:
     existing = DirectoryEntry.objects.in_bulk(list(rows), field_name="carrier_key")
     created, updated, renamed = [], [], []
     for key, row in rows.items():
@@ -64,10 +64,12 @@ def _upsert(rows: dict[str, dict], source: Source, at: datetime) -> int:
                 renamed.append(entry)
         entry.source = source
         entry.last_seen_at = at
-    DirectoryEntry.objects.bulk_create(created)
-    DirectoryEntry.objects.bulk_update(updated, UPDATED_FIELDS)
-    vocabulary.learn(f"{entry.name} {entry.city}" for entry in renamed)
-    return len(created) + len(updated)
+    if created or updated:
+        with transaction.atomic():
+            DirectoryEntry.objects.bulk_create(created)
+            DirectoryEntry.objects.bulk_update(updated, UPDATED_FIELDS)
+            vocabulary.learn(f"{entry.name} {entry.city}" for entry in renamed)
+    return {entry.carrier_key: entry.pk for entry in [*existing.values(), *created]}
 
 
 def _merge(entry: DirectoryEntry, row: dict) -> bool:
@@ -83,10 +85,8 @@ def _merge(entry: DirectoryEntry, row: dict) -> bool:
     return before != [getattr(entry, name) for name in MERGED_FIELDS]
 
 
-def looked_up(matches: Iterable[Any], *, by, at: datetime) -> int:
-    """Note on each customer a lookup found that `by` looked it up; two queries."""
-    keys = {row["carrier_key"] for row in map(sightings.as_row, matches) if row is not None}
-    found = DirectoryEntry.objects.filter(carrier_key__in=keys).values_list("pk", flat=True)
-    rows = [CustomerLookup(entry_id=pk, looked_up_by=by, looked_up_at=at) for pk in found]
+def looked_up(entry_ids: Iterable[int], *, by, at: datetime) -> int:
+    """Note on each customer a lookup found that `by` looked it up; one query."""
+    rows = [CustomerLookup(entry_id=pk, looked_up_by=by, looked_up_at=at) for pk in entry_ids]
     CustomerLookup.objects.bulk_create(rows)
     return len(rows)

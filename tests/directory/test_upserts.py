@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_it_keeps_one_entry_per_lookup_match_and_updates_last_seen(
-    pecan_seen, alice, django_capture_on_commit_callbacks
+    pecan_seen, alice, django_capture_on_commit_callbacks, django_assert_max_num_queries
 ):
     growers = next(m for m in pecan_seen if m.account_name == "Texas Pecan Growers LLC")
     entry = DirectoryEntry.objects.get(carrier_key=f"account:{growers.account_id}")
@@ -45,7 +45,9 @@ def test_it_keeps_one_entry_per_lookup_match_and_updates_last_seen(
     assert DirectoryEntry.objects.count() == count
     assert entry.last_seen_at > earlier
     assert entry.first_seen_at == first_seen
-    # Again a minute later (as-you-type lookups repeat): nothing to rewrite.
+    # Again a minute later (as-you-type lookups repeat): one read, no write.
+    with django_assert_max_num_queries(1):
+        saw_customers(pecan_seen, source="lookup")
     earlier = look_again_after(1)
     assert entry.last_seen_at == earlier
 
@@ -96,7 +98,8 @@ def test_bulk_records_upsert_by_source_customer_id_and_ignore_rows_without_one(
 ):
     earlier = timezone.now() - timedelta(hours=3)
     records = [{"sourceCustomerId": "BULK-1", "organizationId": "Acme", "postalCode": "75201"}]
-    assert saw_customers([*records, {"postalCode": "1"}], source="bulk", at=earlier) == 1
+    seen = saw_customers([*records, {"postalCode": "1"}], source="bulk", at=earlier)
+    assert list(seen) == ["bulk:BULK-1"]
     records[0]["organizationId"] = "Acme Holdings"
     with django_capture_on_commit_callbacks(execute=True):
         announce_seen(records, source="bulk")
