@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -23,8 +24,6 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import LABEL, log, percentile
 
-SECONDS = int(os.environ.get("BENCH_SECONDS", "30"))
-CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "20"))
 LATENCY_MS = int(os.environ.get("BENCH_LATENCY_MS", "50"))
 SUBMISSIONS = int(os.environ.get("BENCH_SUBMISSIONS", "300"))
 SUBMIT_CONCURRENCY = int(os.environ.get("BENCH_SUBMIT_CONCURRENCY", "16"))
@@ -55,13 +54,22 @@ os.environ.update(ENVIRONMENT)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 from bench.directory_bench import bench_directory
+from bench.lookup_bench import bench_lookup
 from bench.reports_bench import bench_reports
 from sandbox.testing import SandboxProcess
 
 # ---------------------------------------------------------------- processes
 
 
+def port_in_use(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
 def start_portal(sandbox_url: str, port: int = PORTAL_PORT) -> subprocess.Popen:
+    # Else its health check would pass on a portal left by an earlier run, and measure that.
+    if port_in_use(port):
+        raise RuntimeError(f"port {port} is in use (a portal left running?): stop it first")
     env = {**os.environ, **carrier_env(sandbox_url)}
     process = subprocess.Popen(
         [
@@ -146,88 +154,6 @@ def stop(process: subprocess.Popen | None) -> None:
             process.kill()
 
 
-# ---------------------------------------------------------------- wrk
-
-WRK_REPORT = """
-done = function(summary, latency, requests)
-  io.write(string.format("BENCH %d %d %d %d %d\\n", summary.requests, summary.duration,
-    latency:percentile(50), latency:percentile(95), summary.errors.status + summary.errors.timeout
-    + summary.errors.connect + summary.errors.read + summary.errors.write))
-end
-"""
-
-
-def wrk(url: str, script: str, label: str) -> dict:
-    path = WORK / f"{label}.lua"
-    path.write_text(script + WRK_REPORT)
-    result = subprocess.run(
-        [
-            "wrk",
-            "-t2",
-            f"-c{CONNECTIONS}",
-            f"-d{SECONDS}s",
-            "--timeout",
-            "10s",
-            "-s",
-            str(path),
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    line = next(line for line in result.stdout.splitlines() if line.startswith("BENCH "))
-    requests, duration_us, p50, p95, errors = (int(x) for x in line.split()[1:])
-    return {
-        "requests": requests,
-        "rps": requests / (duration_us / 1e6),
-        "p50_ms": p50 / 1000,
-        "p95_ms": p95 / 1000,
-        "errors": errors,
-    }
-
-
-def bench_lookup(sandbox: SandboxProcess, session_key: str) -> dict:
-    query = "account_name=pecan&city=Houston&state=TX&zip_code=77002&country=US"
-    portal_script = f"""
-wrk.method = "GET"
-wrk.path = "/accounts/lookup/?{query}"
-wrk.headers["Cookie"] = "sessionid={session_key}"
-wrk.headers["HX-Request"] = "true"
-"""
-    body = json.dumps(
-        {
-            "accountName": "pecan",
-            "address": {
-                "street": "",
-                "city": "Houston",
-                "state": "TX",
-                "country": "US",
-                "zipCode": "77002",
-            },
-        }
-    )
-    direct_script = f"""
-wrk.method = "POST"
-wrk.path = "/api/v1/customerAccountLookup"
-wrk.body = '{body}'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["client_id"] = "sandbox-client"
-wrk.headers["client_secret"] = "sandbox-secret"
-wrk.headers["x-trace-id"] = "bench"
-"""
-    log(f"lookup: wrk {CONNECTIONS} connections x {SECONDS}s, straight to the sandbox")
-    direct = wrk(sandbox.url, direct_script, "lookup-direct")
-    log("lookup: through the portal (htmx partial + audit record)")
-    portal = wrk(f"http://127.0.0.1:{PORTAL_PORT}", portal_script, "lookup-portal")
-    return {
-        "direct": direct,
-        "portal": portal,
-        "ratio": portal["rps"] / direct["rps"],
-        "p95_overhead_ms": portal["p95_ms"] - direct["p95_ms"],
-    }
-
-
 # ---------------------------------------------------------------- submissions
 
 
@@ -241,7 +167,7 @@ def bench_submissions(sandbox: SandboxProcess, user_id: int) -> dict:
     from accounts.services import ACCOUNT_CREATE
     from orders.models import CareOrder
     from orders.services import submit_order
-    from portal.submissions.models import Status, Submission
+    from portal.submissions.models import TERMINAL, Status, Submission
     from portal.submissions.services import create_submission
 
     user = User.objects.get(pk=user_id)
@@ -251,13 +177,7 @@ def bench_submissions(sandbox: SandboxProcess, user_id: int) -> dict:
         started = time.monotonic()
         for n in range(SUBMISSIONS):
             if kind == "care_order":
-                submit_order(
-                    user=user,
-                    order=None,
-                    care_order_request=care_order_body(n),
-                    pins={},
-                    draft_data={},
-                )
+                submit_order(user=user, order=None, request=bench_order(n), pins={}, draft_data={})
             else:
                 from django.db import transaction
 
@@ -277,10 +197,13 @@ def bench_submissions(sandbox: SandboxProcess, user_id: int) -> dict:
                         state_code="TX",
                         post_code="75075",
                     )
-        pending = Submission.objects.filter(kind=kind).exclude(status=Status.SUCCEEDED)
+        pending = Submission.objects.filter(kind=kind).exclude(status__in=TERMINAL)
         deadline = time.monotonic() + 600
         while pending.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
+        refused = Submission.objects.filter(kind=kind).exclude(status=Status.SUCCEEDED).first()
+        if refused is not None:  # a bench that measures refusals measures nothing
+            raise RuntimeError(f"{kind} {refused.status}: {refused.last_error}")
         elapsed = time.monotonic() - started
         done = Submission.objects.filter(kind=kind, status=Status.SUCCEEDED)
         latencies = [
@@ -300,30 +223,64 @@ def bench_submissions(sandbox: SandboxProcess, user_id: int) -> dict:
             "ratio": portal["per_second"] / direct["per_second"],
         }
     assert CareOrder.objects.count() >= SUBMISSIONS
+    results["queries_per_attempt"] = queries_per_attempt(sandbox.url, user)
     return results
 
 
+def queries_per_attempt(sandbox_url: str, user) -> int:
+    """One accepted care order attempt made in this process, its statements counted
+    (transaction control aside); the running worker is kept off it by a due time an hour away."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from orders.services import submit_order
+    from portal.submissions import services
+    from portal.submissions.models import Status, Submission
+
+    settings.CARRIER_ORDERS_URL = sandbox_url
+    with transaction.atomic():
+        order = submit_order(user=user, order=None, request=bench_order(0), pins={}, draft_data={})
+        later = timezone.now() + timedelta(hours=1)
+        Submission.objects.filter(pk=order.submission_id).update(next_attempt_at=later)
+    Submission.objects.filter(pk=order.submission_id).update(next_attempt_at=timezone.now())
+    with CaptureQueriesContext(connection) as queries:
+        assert services.make_attempt(order.submission_id) == Status.SUCCEEDED
+    control = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+    return sum(not q["sql"].lstrip().upper().startswith(control) for q in queries.captured_queries)
+
+
+def bench_order(n: int):
+    """The order the portal queues: one update adding a feature to one line."""
+    from portal.upstream import order_body
+
+    change = order_body.Change(
+        kind=order_body.UPDATE,
+        reference=f"CR-{n}",
+        ctn=f"214555{n % 10000:04d}",
+        when=order_body.IMMEDIATELY,
+        items=(order_body.Item(sku="sku12037300017", action="add"),),
+    )
+    return order_body.Order(
+        account_number="81730304",
+        account_group_id="73001012763",
+        po_number=f"PO{n:08d}",
+        consent_to_recurring_charges=True,
+        contact_name=order_body.Name(first="Alex", last="Bell"),
+        contact_phone="1234567890",
+        contact_email="alexbell@example.com",
+        changes=(change,),
+    )
+
+
 def care_order_body(n: int) -> dict:
-    return {
-        "foundationAccountNumber": "81730304",
-        "accountGroupId": "73001012763",
-        "poNumber": f"PO{n:08d}",
-        "consentToRecurringCharges": True,
-        "orderContact": {
-            "contact": {"lastName": "Bell", "firstName": "Alex"},
-            "phone": {"number": "1234567890"},
-            "email": "alexbell@example.com",
-        },
-        "changeRequest": [
-            {
-                "type": "updateSubscriber",
-                "changeRequestId": f"CR-{n}",
-                "effectiveDate": "immediate",
-                "ctn": f"214555{n % 10000:04d}",
-                "items": [{"id": "sku12037300017", "action": "add"}],
-            }
-        ],
-    }
+    """The same order as the carrier receives it, for the direct run."""
+    from portal.upstream import order_body
+
+    return order_body.care_order_body(bench_order(n))
 
 
 def account_body(n: int) -> dict:
@@ -331,7 +288,6 @@ def account_body(n: int) -> dict:
         "country": "US",
         "name": f"Bench Account {n}",
         "street1": "1 Main St",
-        "street2": "",
         "city": "Plano",
         "state": "TX",
         "postCode": "75075",
@@ -354,7 +310,7 @@ def send_direct(sandbox: SandboxProcess, kind: str) -> dict:
         if kind == "care_order":
             path, body = (
                 "/api/orderingMobility/v1/careOrder",
-                {"careOrderRequest": care_order_body(n)},
+                care_order_body(n),
             )
             headers = {
                 "X-ATT-ClientId": "sandbox-orders",
@@ -564,7 +520,9 @@ def main() -> None:
     try:
         portal = start_portal(sandbox.url)
         if "lookup" in SECTIONS:
-            results["lookup"] = bench_lookup(sandbox, session_key)
+            results["lookup"] = bench_lookup(
+                sandbox.url, f"http://127.0.0.1:{PORTAL_PORT}", portal.pid, session_key, WORK
+            )
         worker = start_worker(sandbox.url)
         if "submissions" in SECTIONS:
             results["submissions"] = bench_submissions(sandbox, user_id)
