@@ -53,6 +53,7 @@ ENVIRONMENT = {
 os.environ.update(ENVIRONMENT)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
+from bench.bodies import account_body, bench_order, care_order_body
 from bench.directory_bench import bench_directory
 from bench.lookup_bench import bench_lookup
 from bench.reports_bench import bench_reports
@@ -251,53 +252,6 @@ def queries_per_attempt(sandbox_url: str, user) -> int:
         assert services.make_attempt(order.submission_id) == Status.SUCCEEDED
     control = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
     return sum(not q["sql"].lstrip().upper().startswith(control) for q in queries.captured_queries)
-
-
-def bench_order(n: int):
-    """The order the portal queues: one update adding a feature to one line."""
-    from portal.upstream import order_body
-
-    change = order_body.Change(
-        kind=order_body.UPDATE,
-        reference=f"CR-{n}",
-        ctn=f"214555{n % 10000:04d}",
-        when=order_body.IMMEDIATELY,
-        items=(order_body.Item(sku="sku12037300017", action="add"),),
-    )
-    return order_body.Order(
-        account_number="81730304",
-        account_group_id="73001012763",
-        po_number=f"PO{n:08d}",
-        consent_to_recurring_charges=True,
-        contact_name=order_body.Name(first="Alex", last="Bell"),
-        contact_phone="1234567890",
-        contact_email="alexbell@example.com",
-        changes=(change,),
-    )
-
-
-def care_order_body(n: int) -> dict:
-    """The same order as the carrier receives it, for the direct run."""
-    from portal.upstream import order_body
-
-    return order_body.care_order_body(bench_order(n))
-
-
-def account_body(n: int) -> dict:
-    return {
-        "country": "US",
-        "name": f"Bench Account {n}",
-        "street1": "1 Main St",
-        "city": "Plano",
-        "state": "TX",
-        "postCode": "75075",
-        "accountSourceCode": "SRC001",
-        "phoneNumber": "7703316389",
-        "attuid": "bn0001",
-        "channelInd": "N",
-        "complexProductInd": "N",
-        "numberOfEmployees": 10,
-    }
 
 
 def send_direct(sandbox: SandboxProcess, kind: str) -> dict:
