@@ -4,7 +4,7 @@ A typed word the directory does not know is corrected first, to the known words 
 and a word begun is completed to a few known words (directory/vocabulary.py, one query). Then
 each backend matches every word, or one of those, through its own index, and ranks at most
 CANDIDATES matches:
-PostgreSQL: full-text search with prefixes on a GIN index (directory/search/postgres.py).
+PostgreSQL: whole words on a stored tsvector's GIN index (directory/search/postgres.py).
 SQLite: an FTS5 trigram table, which matches any part of a word (directory/search/sqlite.py).
 Each makes a fixed number of queries, and bounded work, whatever the directory's size.
 """
