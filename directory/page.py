@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.db.models import Count, Max
+from django.db.models import Max
 from django.urls import reverse
 
 from directory import lines
@@ -57,12 +57,12 @@ def customer_page(entry: DirectoryEntry, user) -> dict:
         for line in sorted(known.values(), key=lambda line: (line.account_id, line.last4))
     ]
     orders = CareOrder.objects.for_user(user).filter(foundation_account_number__in=account_ids)
-    # One line per person (as-you-type lookups repeat): how many, and the last.
+    # One line per person: the last time they looked it up.
     lookups = (
         CustomerLookup.objects.for_user(user)
         .filter(entry=entry)
         .values("looked_up_by__first_name", "looked_up_by__last_name", "looked_up_by__username")
-        .annotate(count=Count("id"), last=Max("looked_up_at"))
+        .annotate(last=Max("looked_up_at"))
         .order_by("-last")
     )
     return {

@@ -68,7 +68,7 @@ def test_it_lists_the_lookups_that_found_it_by_the_for_user_rule(
         client.force_login(user)
         html = client.get(reverse("directory:entry", args=[growers.pk])).content.decode()
         section = html[html.index(lookups) :]
-        assert (f"{alice.get_full_name()}: 1 lookup, the last" in section) is sees, user
+        assert (f"{alice.get_full_name()}, last on " in section) is sees, user
         assert ("No lookup you can see has found this customer." in section) is not sees
 
 

@@ -128,3 +128,26 @@ def _customer(user, *, name: str) -> Customer:
         created_by=user, submission=submission, name=name, street1="1200 Smith St",
         city="HOUSTON", state_code="TX", post_code="77002",
     )  # fmt: skip
+
+
+def test_a_lookup_is_noted_once_per_five_minutes_per_person(
+    pecan_seen, alice, bob, django_capture_on_commit_callbacks
+):
+    from accounts.services import run_lookup
+    from directory.models import CustomerLookup
+
+    growers = DirectoryEntry.objects.get(name="Texas Pecan Growers LLC")
+    notes = CustomerLookup.objects.filter(entry=growers)
+
+    def look_up(user):
+        with django_capture_on_commit_callbacks(execute=True):
+            run_lookup(PECAN_HOUSTON, user=user)
+
+    assert notes.filter(looked_up_by=alice).count() == 1  # the fixture's lookup
+    look_up(alice)  # typing on: the same matches seconds later
+    look_up(bob)
+    assert notes.filter(looked_up_by=alice).count() == 1
+    assert notes.filter(looked_up_by=bob).count() == 1
+    notes.update(looked_up_at=timezone.now() - timedelta(minutes=6))
+    look_up(alice)
+    assert notes.filter(looked_up_by=alice).count() == 2
