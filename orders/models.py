@@ -101,22 +101,31 @@ class CareOrder(models.Model):
     def is_draft(self) -> bool:
         return self.status == self.Status.DRAFT
 
-    def advance(self, status: str, *, source: str, note: str = "", save: bool = True) -> bool:
-        """Move forward to `status` and record the event; a step back or sideways is ignored."""
+    def advance(
+        self, status: str, *, source: str, note: str = "", save: bool = True, also=()
+    ) -> bool:
+        """Move forward to `status` and record the event; a step back or sideways is ignored.
+
+        It saves only what it changed (and the fields named in `also`): a worker's copy of the
+        order, read before a carrier call, must not write back what ops changed meanwhile
+        (erased PINs)."""
         if self.is_terminal or self.RANK[status] <= self.RANK[self.status]:
             return False
         previous = self.status
         self.status = status
+        changed = ["status", "updated_at", *also]
         if note and status in (self.Status.REJECTED, self.Status.FAILED):
             self.problem = note[:500]
+            changed.append("problem")
         carrier_failed_it = status == self.Status.FAILED and source in (
             OrderEvent.Source.CARRIER_PUSH,
             OrderEvent.Source.CARRIER_POLL,
         )
         if status in self.SETTLED_AT_CARRIER or carrier_failed_it:
             self.encrypted_pins = {}  # the PIN is needed no longer than the order can be sent
+            changed.append("encrypted_pins")
         if save:
-            self.save()
+            self.save(update_fields=changed)
         OrderEvent.objects.create(
             order=self, from_status=previous, to_status=status, source=source, note=note[:500]
         )

@@ -73,7 +73,7 @@ def succeeded(submission, response) -> None:
     else:
         # As the page shows it: a 202 and no body. Its milestones name the conversation id.
         note = "The carrier gave no order id; its milestones are matched by this order's ids."
-    order.advance(CareOrder.Status.ACCEPTED, source=PORTAL, note=note)
+    order.advance(CareOrder.Status.ACCEPTED, source=PORTAL, note=note, also=["carrier_order_id"])
     apply_held_pushes(order)
 
 
