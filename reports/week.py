@@ -17,6 +17,7 @@ from django.db.models import (
     Case,
     Count,
     Exists,
+    F,
     OuterRef,
     Q,
     QuerySet,
@@ -212,6 +213,8 @@ def _order_outcomes(scope: WeekScope) -> Iterator[Count4]:
     rows = (
         of_people(OrderEvent.objects.order_by(), "order__created_by_id", scope.actor_ids)
         .filter(in_both_weeks("at", scope.week), to_status__in=list(OUTCOMES))
+        # A note on a settled order (its PINs erased) moves nothing: not an outcome again.
+        .exclude(from_status=F("to_status"))
         .annotate(this_week=this_week_flag("at", scope.week))
         .values("order__created_by_id", "to_status", "this_week")
         .annotate(n=Count("order_id", distinct=True))

@@ -54,6 +54,18 @@ def test_every_number_of_a_managers_week(client, carol, known_week):
     assert summary["Bulk customers sent"] == (57, 3, "+54")
 
 
+def test_erasing_a_failed_orders_pins_does_not_fail_it_again(client, carol, known_week):
+    from orders.models import CareOrder, OrderEvent
+
+    failed_last_week = CareOrder.objects.get(status=Order.FAILED, submitted_at=at("2026-02-24"))
+    # What CareOrder.erase_pins writes: a note on the timeline, failed to failed.
+    OrderEvent.objects.create(
+        order=failed_last_week, at=at("2026-03-04"), from_status="failed", to_status="failed"
+    )
+    failed = KEYS[2]
+    assert table(week_for(client, carol))["Alice Tester"][failed] == (2, 1)
+
+
 def test_the_page_shows_reps_by_name_with_their_outcomes(client, carol, known_week):
     client.force_login(carol)
 
