@@ -42,7 +42,11 @@ def may_see_details(request: HttpRequest) -> bool:
 
 
 def has_health_token(request: HttpRequest) -> bool:
-    expected = settings.HEALTH_TOKEN
+    return bearer_token_matches(request, settings.HEALTH_TOKEN)
+
+
+def bearer_token_matches(request: HttpRequest, expected: str) -> bool:
+    """A bearer token compared in constant time; none set, none accepted."""
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
     if not expected or scheme.lower() != "bearer" or not given.strip():
         return False

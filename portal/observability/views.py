@@ -1,7 +1,5 @@
 """/metrics: the Prometheus text format, for ops signed in or a METRICS_TOKEN bearer."""
 
-import hmac
-
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
@@ -11,19 +9,14 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from portal import roles
+from portal.health import bearer_token_matches
 from portal.observability.collector import PortalStateCollector
 
 REFUSED = "Metrics are for ops: sign in as ops, or send METRICS_TOKEN as a bearer token.\n"
 
 
 def has_metrics_token(request: HttpRequest) -> bool:
-    """As /health/'s token: a bearer token compared in constant time; none set, none accepted."""
-    expected = settings.METRICS_TOKEN
-    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    if not expected or scheme.lower() != "bearer" or not given.strip():
-        return False
-    # Bytes: compare_digest refuses non-ASCII str, and a header may carry anything.
-    return hmac.compare_digest(given.strip().encode(), expected.encode())
+    return bearer_token_matches(request, settings.METRICS_TOKEN)
 
 
 def scrape() -> bytes:
