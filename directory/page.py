@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from urllib.parse import urlencode
 
 from django.db.models import Max
@@ -36,8 +37,11 @@ def customer_page(entry: DirectoryEntry, user) -> dict:
     accounts = []
     for account in entry.accounts or [{"id": entry.account_id, "subscribers": []}]:
         subscribers = []
+        endings = Counter(sub.get("last4", "") for sub in account.get("subscribers", []))
         for sub in account.get("subscribers", []):
             line = known.pop((account.get("id", ""), sub.get("last4", "")), None)
+            if endings[sub.get("last4", "")] > 1:
+                line = None  # two of its phones end alike: which one the line is, nobody knows
             subscribers.append(
                 {
                     **sub,
@@ -45,7 +49,8 @@ def customer_page(entry: DirectoryEntry, user) -> dict:
                     "order_url": order_link(user, account["id"], line, sub.get("last4", "")),
                 }
             )
-        accounts.append({**account, "subscribers": subscribers})
+        account_url = order_link(user, account.get("id", ""), None)
+        accounts.append({**account, "subscribers": subscribers, "order_url": account_url})
     # Lines the portal learnt from its own completed orders, not (yet) in a search answer.
     learnt = [
         {

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from directory import lines
 from orders.forms.copying import draft_from_sent
 from orders.models import CareOrder, CarrierNotification, OrderEvent, RefusedPushes
 from portal import crypto
@@ -82,6 +83,14 @@ def copy_order(order: CareOrder, *, user) -> CareOrder:
     """A new draft with the content of a sent order (never its PINs), ready to fix and send."""
     payload = order.submission.payload if order.submission is not None else {}
     draft = draft_from_sent(payload, order.foundation_account_number, uuid.uuid4().hex)
+    for change in draft.get("changeRequests", []):
+        fields = change["fields"]
+        line = lines.reference_for_number(
+            order.foundation_account_number, fields.get("ctn", ""), user
+        )
+        if line is not None:
+            fields["ctn_line"] = line
+            del fields["ctn"]
     header = {
         "foundation_account_number": order.foundation_account_number,
         "account_group_id": order.account_group_id,

@@ -57,6 +57,7 @@ def test_it_lists_only_orders_the_user_may_see(client, bob, growers, completed):
     client.force_login(bob)  # another team's rep: the customer, yes; alice's order, no
     html = client.get(reverse("directory:entry", args=[growers.pk])).content.decode()
     assert "Texas Pecan Growers LLC" in html
+    assert f'href="/orders/new/?account={growers.account_id}">Start a care order' in html
     assert f'href="/orders/{completed.pk}/"' not in html
 
 
@@ -179,3 +180,53 @@ def test_a_subscriber_whose_number_is_not_known_asks_for_it_and_checks_its_endin
     assert not CareOrder.objects.exclude(status=CareOrder.Status.DRAFT).exists()
     assert submitted("214555" + last4).status_code == 302
     assert CareOrder.objects.get(status=CareOrder.Status.QUEUED).ctns == "214555" + last4
+
+
+def test_a_second_number_with_the_same_ending_makes_the_line_a_guess_so_it_is_forgotten(
+    growers, completed, alice
+):
+    other = CareOrder.objects.create(
+        created_by=alice,
+        status=CareOrder.Status.COMPLETED,
+        foundation_account_number=growers.account_id,
+        ctns="9725551390",  # another phone of the account, ending 1390 too
+    )
+    assert lines.learn_from_order(other) == 0
+    assert not SubscriberLine.objects.exists()
+    assert lines.learn_from_order(completed) == 1  # the same number again: kept
+
+
+def test_two_subscribers_ending_alike_get_no_line(alice_client, growers, completed):
+    growers.accounts = [
+        {
+            "id": growers.account_id,
+            "subscribers": [
+                {"id": "SUB-1", "last4": "1390", "status": "ACTIVE"},
+                {"id": "SUB-2", "last4": "1390", "status": "ACTIVE"},
+            ],
+        }
+    ]
+    growers.save()
+    html = alice_client.get(reverse("directory:entry", args=[growers.pk])).content.decode()
+    assert "&amp;line=" not in html
+    assert html.count("ending=1390") == 2  # each asks for its number
+
+
+def test_a_copied_order_carries_a_known_line_not_its_number(
+    alice_client, alice, growers, completed
+):
+    import dataclasses
+
+    from orders.services import copy_order
+    from tests.orders.test_order_flow import EXAMPLE_ORDER, submit, with_change
+
+    request = dataclasses.replace(
+        with_change(ctn=FULL_CTN), account_number=growers.account_id
+    )  # fmt: skip
+    assert request.changes and EXAMPLE_ORDER.account_number != growers.account_id
+    draft = copy_order(submit(alice, request=request), user=alice)
+
+    fields = draft.draft_data["changeRequests"][0]["fields"]
+    assert "ctn" not in fields and lines.peek(fields["ctn_line"]).last4 == "1390"
+    html = alice_client.get(reverse("orders:edit", args=[draft.pk])).content.decode()
+    assert "CTN •••• 1390 (from the customer page)" in html and FULL_CTN not in html
