@@ -93,7 +93,8 @@ def from_bulk_customer(record: dict) -> dict | None:
         "kind": Kind.BULK_CUSTOMER,
         "name": str(record.get("organizationId") or source_id),
         "zip_code": str(record.get("postalCode") or ""),
-        "account_id": source_id,
+        # The solution provider's own id for the customer, not a carrier account number.
+        "customer_number": source_id,
     }
 
 

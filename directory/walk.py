@@ -52,6 +52,10 @@ def walk_directory(pages: int | None = None, *, sleep=time.sleep) -> WalkRun:
             saw_customers(page.individuals, source=Source.WALK)
             run.pages += 1
             run.finished_full_walk = _advance(cursor, page)
+            # Each page's progress kept, and the lease renewed: a run outliving its first
+            # lease is never joined by a second, and a worker's death loses one page at most.
+            cursor.lease_until = timezone.now() + LEASE
+            cursor.save()
     finally:
         cursor.lease_until = None
         cursor.save()

@@ -111,6 +111,8 @@ def test_bulk_records_upsert_by_source_customer_id_and_ignore_rows_without_one(
         "75201",
     )
     assert entry.first_seen_at == earlier and entry.last_seen_at > earlier
+    # The provider's own id, searchable, never taken for a carrier account number.
+    assert (entry.customer_number, entry.account_id) == ("BULK-1", "")
 
 
 def test_it_never_keeps_a_secret_or_a_full_number(pecan_seen, sandbox):
