@@ -63,3 +63,24 @@ def test_errors_back_off_and_the_cursor_resumes(sandbox, small_pages, settings):
     assert cursor.errors_in_row >= 1 and cursor.page == 3
     assert cursor.not_before > timezone.now() + timezone.timedelta(seconds=30)
     assert "TransientError" in cursor.last_error
+
+
+def test_each_page_is_kept_and_the_lease_renewed_while_the_run_goes_on(
+    sandbox, small_pages, monkeypatch
+):
+    from directory import walk
+
+    seen_in_the_database = []
+
+    def upsert_and_look(individuals, source):
+        cursor = WalkCursor.objects.get()
+        seen_in_the_database.append((cursor.page, cursor.lease_until))
+        return {}
+
+    monkeypatch.setattr(walk, "saw_customers", upsert_and_look)
+    walk_directory(pages=3)
+
+    pages = [page for page, _ in seen_in_the_database]
+    leases = [lease for _, lease in seen_in_the_database]
+    assert pages == [1, 2, 3]  # a worker dying now would lose this page only
+    assert leases[0] < leases[1] < leases[2]
