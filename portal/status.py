@@ -17,7 +17,7 @@ from directory import walk as directory_walk
 from portal.audit import rollup, seal
 from portal.audit.models import AuditRecord, Outcome
 from portal.health import check_broker, check_carrier, check_worker
-from portal.submissions.models import CLAIMABLE, Status, Submission
+from portal.submissions.models import CLAIMABLE, WAITING, Status, Submission
 
 CARRIER_FAILURES = [Outcome.TRANSIENT, Outcome.TIMEOUT, Outcome.UNREACHABLE, Outcome.MALFORMED]
 
@@ -29,7 +29,7 @@ def queue_summary(now) -> dict:
         Q(status=Status.IN_FLIGHT, lease_expires_at__lt=now)
         | Q(status__in=CLAIMABLE, next_attempt_at__lt=now - timedelta(minutes=5))
     )
-    backlog = Submission.objects.filter(status__in=(*CLAIMABLE, Status.IN_FLIGHT))
+    backlog = Submission.objects.filter(status__in=WAITING)
     return {
         "counts": [(label, counts.get(value, 0), value) for value, label in Status.choices],
         "oldest_waiting": waiting.aggregate(oldest=Min("created_at"))["oldest"],

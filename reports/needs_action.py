@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from orders.models import CareOrder
+from portal.submissions.models import WAITING, Submission
 from portal.submissions.models import Status as SubmissionStatus
-from portal.submissions.models import Submission
 from reports.week import of_people
 
 LIMIT = 20
@@ -22,7 +22,6 @@ LIMIT = 20
 PROBLEM_DAYS = 14
 # A draft nobody has touched for this long is going stale.
 STALE_DRAFT_DAYS = 2
-WAITING = (SubmissionStatus.QUEUED, SubmissionStatus.IN_FLIGHT, SubmissionStatus.RETRYING)
 PROBLEMS = (CareOrder.Status.FAILED, CareOrder.Status.REJECTED)
 WAITING_LABELS = {
     SubmissionStatus.QUEUED: "Waiting to be sent",

@@ -11,11 +11,10 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 
 from portal.audit.rollup import backlog
 from portal.models import WorkerHeartbeat
-from portal.submissions.models import CLAIMABLE, Status, Submission
+from portal.submissions.models import WAITING, Status, Submission
 
 logger = logging.getLogger(__name__)
 # The writes waiting on the carrier: queued, waiting to retry, or being sent.
-WAITING = (*CLAIMABLE, Status.IN_FLIGHT)
 
 
 class PortalStateCollector:

@@ -20,6 +20,8 @@ class Status(models.TextChoices):
 TERMINAL = frozenset({Status.SUCCEEDED, Status.REJECTED, Status.FAILED, Status.CANCELLED})
 # A worker may claim these once their time has come.
 CLAIMABLE = (Status.QUEUED, Status.RETRYING)
+# Writes the carrier has not answered for good yet: due, waiting to retry, or being sent.
+WAITING = (*CLAIMABLE, Status.IN_FLIGHT)
 
 
 def retry_deadline():
