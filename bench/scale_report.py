@@ -17,9 +17,9 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.common import percentile
 from bench.report import SCALE_SECTION as SECTION
 from bench.report import machine
-from bench.run import percentile
 
 RESULTS = Path(__file__).resolve().parent / "results.md"
 LOCK_NOTE = """Lock-wait share: every {interval:g} s a connection of its own counts the portal

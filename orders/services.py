@@ -73,7 +73,7 @@ def remove_old_drafts(now=None) -> int:
     """Drafts left untouched past ORDER_DRAFT_MAX_AGE_DAYS are removed; how many were."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.ORDER_DRAFT_MAX_AGE_DAYS)
     old = CareOrder.objects.filter(status=CareOrder.Status.DRAFT, updated_at__lt=cutoff)
-    removed, _ = old.delete()
+    removed = old.delete()[1].get(CareOrder._meta.label, 0)  # not the events it took along
     if removed:
         logger.info("removed %d care order drafts untouched since %s", removed, cutoff.date())
     return removed

@@ -19,9 +19,7 @@ from portal.audit.models import HASHED_FIELDS
 TABLE = "audit_auditrecord"
 SQLITE_PERMIT_FUNCTION = "audit_removal_permitted"
 # What a seal may not change: everything the hash covers, except the link it sets.
-_CONTENT = [
-    "actor_id" if name == "actor" else name for name in HASHED_FIELDS if name != "prev_hash"
-]
+_CONTENT = [name for name in HASHED_FIELDS if name != "prev_hash"]
 _SEALING = (
     "OLD.seq IS NULL AND NEW.seq IS NOT NULL AND NEW.id = OLD.id"
     " AND (OLD.hash = '' OR (NEW.hash = OLD.hash AND NEW.prev_hash = OLD.prev_hash))"
