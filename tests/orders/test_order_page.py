@@ -96,7 +96,9 @@ def test_it_lists_every_change_request_with_what_it_asks_for(alice_client, alice
 def test_it_shows_the_identifiers_sent_to_the_carrier(alice_client, alice):
     order = place(alice)
     order.carrier_order_id = "ORD-20260001"
-    order.advance(CareOrder.Status.ACCEPTED, source=OrderEvent.Source.PORTAL)
+    order.advance(
+        CareOrder.Status.ACCEPTED, source=OrderEvent.Source.PORTAL, also=["carrier_order_id"]
+    )
 
     words = text_of(sent_part(page_of(alice_client, order)))
 
