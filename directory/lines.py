@@ -6,16 +6,19 @@ number server-side, so the number is never in a page, a link or a draft.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
+from django.db import transaction
 from django.utils import timezone
 
-from directory.models import SubscriberLine, may_search
+from directory.models import LineSource, SubscriberLine, may_search
 from portal import crypto
 
 SALT = "directory.subscriber-line"
+CHUNK = 500  # account ids per query, well inside any database's parameter limit
 REFUSED = "This line from the customer page cannot be used here: type the CTN instead."
 
 
@@ -40,24 +43,60 @@ def learn_from_order(order) -> int:
     account = order.foundation_account_number
     if not account:
         return 0
-    written = 0
-    for ctn in set(order.ctns.split()):
-        line = SubscriberLine.objects.filter(account_id=account, last4=ctn[-4:]).first()
-        if line is not None and _number_of(line) not in (ctn, None):
-            # Two numbers of one account end alike: a line by its last 4 would be a guess.
-            line.delete()
+    numbers = {(account, ctn) for ctn in order.ctns.split()}
+    refused = keep_numbers(numbers, source=LineSource.ORDER, order_id=order.pk)
+    return len(numbers - refused)
+
+
+def keep_numbers(
+    numbers: set[tuple[str, str]], *, source: str, order_id: int | None = None
+) -> set[tuple[str, str]]:
+    """Keep each (account id, CTN) as the account's line ending in the CTN's last 4. Returns
+    those refused: when two numbers of one account end alike, a line found by its last 4
+    would be a guess, so neither is kept (and a line known before is forgotten)."""
+    by_ending: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for account, ctn in numbers:
+        by_ending[(account, ctn[-4:])].add(ctn)
+    known = {}
+    accounts = sorted({account for account, _ in by_ending})
+    for start in range(0, len(accounts), CHUNK):
+        for line in SubscriberLine.objects.filter(account_id__in=accounts[start : start + CHUNK]):
+            known[(line.account_id, line.last4)] = line
+    refused, forgotten, kept = set(), [], []
+    now = timezone.now()
+    for (account, last4), ctns in sorted(by_ending.items()):
+        line = known.get((account, last4))
+        known_other = line is not None and _number_of(line) not in (*ctns, None)
+        if len(ctns) > 1 or known_other:
+            refused |= {(account, ctn) for ctn in ctns}
+            forgotten += [line.pk] if line is not None else []
             continue
-        SubscriberLine.objects.update_or_create(
-            account_id=account,
-            last4=ctn[-4:],
-            defaults={
-                "encrypted_ctn": crypto.encrypt(ctn),
-                "learnt_from_order_id": order.pk,
-                "last_seen_at": timezone.now(),
-            },
+        encrypted = crypto.encrypt(next(iter(ctns)))
+        kept.append(
+            SubscriberLine(
+                account_id=account,
+                last4=last4,
+                encrypted_ctn=encrypted,
+                source=source,
+                learnt_from_order_id=order_id,
+                last_seen_at=now,
+            )
         )
-        written += 1
-    return written
+    with transaction.atomic():
+        SubscriberLine.objects.filter(pk__in=forgotten).delete()
+        SubscriberLine.objects.bulk_create(
+            kept, update_conflicts=True, unique_fields=["account_id", "last4"],
+            update_fields=["encrypted_ctn", "source", "learnt_from_order_id", "last_seen_at"],
+        )  # fmt: skip
+    return refused
+
+
+def ambiguous(account_id: str, ctn: str) -> str:
+    """Why a number was not kept, as a person reads it (the number masked)."""
+    return (
+        f"account {account_id} has another number ending {ctn[-4:]}: a line found by its "
+        "last 4 would be a guess, so neither is kept (type those CTNs on the order form)"
+    )
 
 
 def _number_of(line: SubscriberLine) -> str | None:

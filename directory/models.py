@@ -16,6 +16,7 @@ class Source(models.TextChoices):
     WALK = "walk", "the walk"
     CREATED = "created", "an account the portal created"
     BULK = "bulk", "a bulk import"
+    RECORDS = "records", "the solution provider's records"
 
 
 class Kind(models.TextChoices):
@@ -137,14 +138,23 @@ class SpellingVariant(models.Model):
         return f"{self.variant} → {self.word}"
 
 
+class LineSource(models.TextChoices):
+    """Where a full CTN came from: the carrier masks every number it gives."""
+
+    ORDER = "order", "a care order the carrier completed"
+    RECORDS = "records", "the solution provider's records"
+
+
 class SubscriberLine(models.Model):
-    """A subscriber's full CTN the portal learnt (a care order the carrier completed), kept
-    encrypted so the customer page can start an order for it without ever showing it."""
+    """A subscriber's full CTN the portal knows (a care order the carrier completed, or the
+    solution provider's own records), kept encrypted so the customer page can start an order
+    for it without ever showing it."""
 
     account_id = models.CharField(max_length=64)
     last4 = models.CharField(max_length=4)
     encrypted_ctn = models.TextField()
-    # The completed care order that taught us the number.
+    source = models.CharField(max_length=16, choices=LineSource.choices, default=LineSource.ORDER)
+    # The completed care order that taught us the number, when one did.
     learnt_from_order_id = models.PositiveBigIntegerField(null=True, blank=True)
     last_seen_at = models.DateTimeField(default=timezone.now)
 
@@ -152,6 +162,23 @@ class SubscriberLine(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["account_id", "last4"], name="directory_line_once")
         ]
+        permissions = [("import_subscriberline", "Can import the solution provider's lines")]
 
     def __str__(self) -> str:
         return f"line •••• {self.last4} of account {self.account_id}"
+
+
+class ProductSku(models.Model):
+    """The SKU a care order names for one of the carrier's products. Customer Search gives a
+    subscriber's products by name only, so a subscriber's products can be offered as items to
+    remove only through this catalog, which ops keep (the solution provider's price book)."""
+
+    name = models.CharField(max_length=200, unique=True)
+    sku = models.CharField(max_length=40)
+
+    class Meta:
+        verbose_name = "product SKU"
+        permissions = [("import_productsku", "Can import the price book")]
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.sku}"

@@ -9,22 +9,50 @@ from django.db.models import Max
 from django.urls import reverse
 
 from directory import lines
-from directory.models import CustomerLookup, DirectoryEntry, SubscriberLine
+from directory.models import CustomerLookup, DirectoryEntry, ProductSku, SubscriberLine
+from directory.search import carrying_account
 from orders.models import CareOrder
 
 ORDERS_SHOWN = 20
 LOOKUPS_SHOWN = 10
 
 
-def order_link(user, account_id: str, line: SubscriberLine | None, last4: str = "") -> str:
+def order_link(
+    user, account_id: str, line: SubscriberLine | None, last4: str = "", remove: list[str] = ()
+) -> str:
     """orders:new for this account, with a reference to the line's CTN (never the number), or
-    the last 4 digits the typed number must end in when the portal does not know it."""
-    params = {"account": account_id}
+    the last 4 digits the typed number must end in when the portal does not know it, and the
+    SKUs of the subscriber's products, offered as items to remove."""
+    params: list[tuple[str, str]] = [("account", account_id)]
     if line is not None:
-        params["line"] = lines.reference_for(line, user)
+        params.append(("line", lines.reference_for(line, user)))
     elif last4:
-        params["ending"] = last4
+        params.append(("ending", last4))
+    params += [("remove", sku) for sku in remove]
     return reverse("orders:new") + "?" + urlencode(params)
+
+
+def accounts_of(entry: DirectoryEntry) -> list[dict]:
+    """The entry's accounts with their subscribers. A business's come from Customer Search,
+    which lists its account under the business's contact person, by the same account id."""
+    if entry.accounts or not entry.account_id:
+        return entry.accounts or []
+    for other in carrying_account(entry.account_id):
+        for account in other.accounts if other.pk != entry.pk else ():
+            if account.get("id") == entry.account_id:
+                return [{**account, "contact": other}]
+    return [{"id": entry.account_id, "subscribers": []}]
+
+
+def skus_of(accounts: list[dict]) -> dict[str, str]:
+    """{product name: SKU} for the products on the page the price book names; one query."""
+    names = {
+        product["name"]
+        for account in accounts
+        for sub in account.get("subscribers", [])
+        for product in sub.get("products", [])
+    }
+    return dict(ProductSku.objects.filter(name__in=names).values_list("name", "sku"))
 
 
 def customer_page(entry: DirectoryEntry, user) -> dict:
@@ -34,25 +62,11 @@ def customer_page(entry: DirectoryEntry, user) -> dict:
         (line.account_id, line.last4): line
         for line in SubscriberLine.objects.filter(account_id__in=account_ids)
     }
-    accounts = []
-    for account in entry.accounts or [{"id": entry.account_id, "subscribers": []}]:
-        subscribers = []
-        endings = Counter(sub.get("last4", "") for sub in account.get("subscribers", []))
-        for sub in account.get("subscribers", []):
-            line = known.pop((account.get("id", ""), sub.get("last4", "")), None)
-            if endings[sub.get("last4", "")] > 1:
-                line = None  # two of its phones end alike: which one the line is, nobody knows
-            subscribers.append(
-                {
-                    **sub,
-                    "line": line,
-                    "order_url": order_link(user, account["id"], line, sub.get("last4", "")),
-                }
-            )
-        account_url = order_link(user, account.get("id", ""), None)
-        accounts.append({**account, "subscribers": subscribers, "order_url": account_url})
-    # Lines the portal learnt from its own completed orders, not (yet) in a search answer.
-    learnt = [
+    seen = accounts_of(entry)
+    skus = skus_of(seen)
+    accounts = [_with_order_links(account, known, skus, user) for account in seen]
+    # Lines the portal knows (its completed orders, the provider's records), in no answer yet.
+    other_lines = [
         {
             "account_id": line.account_id,
             "last4": line.last4,
@@ -73,7 +87,22 @@ def customer_page(entry: DirectoryEntry, user) -> dict:
     return {
         "entry": entry,
         "accounts": [account for account in accounts if account.get("id")],
-        "learnt_lines": learnt,
+        "other_lines": other_lines,
         "orders": orders.select_related("created_by")[:ORDERS_SHOWN],
         "lookups": lookups[:LOOKUPS_SHOWN],
     }
+
+
+def _with_order_links(account: dict, known: dict, skus: dict[str, str], user) -> dict:
+    """The account with each subscriber's known line (taken out of `known`) and order link."""
+    subscribers = []
+    endings = Counter(sub.get("last4", "") for sub in account.get("subscribers", []))
+    for sub in account.get("subscribers", []):
+        line = known.pop((account.get("id", ""), sub.get("last4", "")), None)
+        if endings[sub.get("last4", "")] > 1:
+            line = None  # two of its phones end alike: which one the line is, nobody knows
+        remove = [skus[p["name"]] for p in sub.get("products", []) if p["name"] in skus]
+        url = order_link(user, account.get("id", ""), line, sub.get("last4", ""), remove)
+        subscribers.append({**sub, "line": line, "order_url": url, "removable": len(remove)})
+    account_url = order_link(user, account.get("id", ""), None)
+    return {**account, "subscribers": subscribers, "order_url": account_url}

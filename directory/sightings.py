@@ -6,11 +6,24 @@ carries no id to key it by. Only the last 4 digits of any phone number are ever 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from directory.models import Kind
 from portal.upstream.accounts import AccountMatch
 from portal.upstream.search import Individual, phone_last4
+
+
+@dataclass(frozen=True)
+class PartnerAccount:
+    """An account of the solution provider's own records (directory/records.py)."""
+
+    account_id: str
+    name: str
+    city: str = ""
+    state: str = ""
+    zip_code: str = ""
+    last4s: tuple[str, ...] = ()
 
 
 def from_lookup_match(match: AccountMatch) -> dict | None:
@@ -98,8 +111,24 @@ def from_bulk_customer(record: dict) -> dict | None:
     }
 
 
+def from_partner_account(account: PartnerAccount) -> dict:
+    """Keyed as the carrier's lookup will find the account, so the two become one entry."""
+    return {
+        "carrier_key": f"account:{account.account_id}",
+        "kind": Kind.ORGANIZATION,
+        "name": account.name,
+        "city": account.city.title(),
+        "state": account.state,
+        "zip_code": account.zip_code,
+        "account_id": account.account_id,
+        "ctn_last4": " ".join(account.last4s),
+    }
+
+
 def as_row(seen: Any) -> dict | None:
     """Any of the answers above, as a row; anything else is not a customer we can key."""
+    if isinstance(seen, PartnerAccount):
+        return from_partner_account(seen)
     if isinstance(seen, AccountMatch):
         return from_lookup_match(seen)
     if isinstance(seen, Individual):

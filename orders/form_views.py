@@ -14,6 +14,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget
 
 from orders.forms import CareOrderForm
+from orders.forms.rows import MAX_ROWS
 from orders.forms.suggestions import rep_contact, team_skus
 from orders.models import CareOrder
 from orders.services import copy_order as copy_order_into_draft
@@ -53,6 +54,7 @@ def order_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                 ctn=request.GET.get("ctn", "")[:20],
                 line=request.GET.get("line", "")[:300],
                 ending=request.GET.get("ending", "")[:4],
+                remove=[sku[:40] for sku in request.GET.getlist("remove")[:MAX_ROWS]],
                 contact=rep_contact(request.user),
                 form_token=token,
             )

@@ -33,9 +33,22 @@ def search(query: str, limit: int = 20) -> list[DirectoryEntry]:
     words = list(dict.fromkeys(w for w in words_of(query) if len(w) >= MIN_QUERY_LENGTH))
     if not words:
         return []
-    meant = vocabulary.meanings(words)
+    return _backend().search(vocabulary.meanings(words), limit)
+
+
+def carrying_account(account_id: str, limit: int = 5) -> list[DirectoryEntry]:
+    """The entries that list this carrier account id: a business's lookup entry, and the
+    contact Customer Search lists its account under. One indexed query, no typo check."""
+    words = words_of(account_id)
+    if len(words) != 1 or len(words[0]) < MIN_QUERY_LENGTH:
+        return []
+    found = _backend().search([vocabulary.Meaning(words[0], True, ())], limit)
+    return [entry for entry in found if account_id in {entry.account_id, *entry.account_id_list}]
+
+
+def _backend():
     if connection.vendor == "postgresql":
         from directory.search import postgres as backend
     else:
         from directory.search import sqlite as backend
-    return backend.search(meant, limit)
+    return backend

@@ -10,7 +10,7 @@ Bound to POST (`data`) or shown from a draft (`initial`), it hands over the orde
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from django import forms
 
@@ -57,19 +57,24 @@ class CareOrderForm:
         ctn: str = "",
         line: str = "",
         ending: str = "",
+        remove: Sequence[str] = (),
         contact: Mapping | None = None,
         form_token: str = "",
     ):
         """A blank order with one change request, prefilled from a link and the rep's details;
         `line` is the customer page's reference to a CTN, resolved only at save/submit;
-        `ending` the last 4 digits of a subscriber's number the portal does not know in full."""
+        `ending` the last 4 digits of a subscriber's number the portal does not know in full;
+        `remove` the SKUs of the subscriber's products, as item rows to remove (or delete)."""
         fields = {"change_request_id": new_change_request_id([], 0)}
         given = {"ctn": ctn, "ctn_line": line, "ctn_ending": ending}
         fields.update({name: value for name, value in given.items() if value})
+        change: dict = {"fields": fields}
+        if remove:
+            change["items"] = [{"sku": sku, "action": "remove"} for sku in remove]
         order = {"form_token": form_token or uuid.uuid4().hex, **(contact or {})}
         if account:
             order["foundation_account_number"] = account
-        return cls(initial={"order": order, "changeRequests": [{"fields": fields}]})
+        return cls(initial={"order": order, "changeRequests": [change]})
 
     @classmethod
     def from_draft_data(cls, draft_data: Mapping) -> CareOrderForm:
