@@ -2,6 +2,7 @@
 
 Everything comes from one `random.Random(SEED)`, so every fresh state file and every reset holds
 exactly the same data. The anchors are listed in sandbox/README.md; tests and demos rely on them.
+Some anchors' contacts (sandbox/seed_contacts.py, with its own stream) follow the individuals.
 """
 
 from __future__ import annotations
@@ -424,5 +425,12 @@ class SeedData:
 
 
 def build_seed() -> SeedData:
+    # Imported here: seed_contacts builds on this module's products and helpers.
+    from sandbox.seed_contacts import build_anchor_contacts
+
     rng = random.Random(SEED)
-    return SeedData(lookup_accounts=build_lookup_accounts(rng), individuals=build_individuals(rng))
+    lookup_accounts = build_lookup_accounts(rng)
+    individuals = build_individuals(rng)
+    # The anchor contacts draw on their own random stream, after everything above.
+    individuals += build_anchor_contacts(lookup_accounts)
+    return SeedData(lookup_accounts=lookup_accounts, individuals=individuals)

@@ -20,14 +20,14 @@ def test_a_rep_pages_a_wireless_search_and_expands_an_individual(page, live_serv
     log_in(page, live_server, "alice")
     page.goto(f"{live_server.url}/accounts/search/")
     results = page.locator("#search-results")
-    results.get_by_text("60 individuals").wait_for()
+    results.get_by_text("64 individuals").wait_for()
 
     page.get_by_label("Service type").select_option("WIRELESS")
-    results.get_by_text("47 individuals with a WIRELESS account").wait_for()
+    results.get_by_text("51 individuals with a WIRELESS account").wait_for()
     page.wait_for_url(re.compile(r"service=WIRELESS"))
 
     results.get_by_role("link", name="Next →").click()
-    results.locator(".pager").get_by_text("Page 2 of 5").wait_for()
+    results.locator(".pager").get_by_text("Page 2 of 6").wait_for()
     page.wait_for_url(re.compile(r"/accounts/search/\?service=WIRELESS&per_page=10&page=2$"))
 
     individual = results.locator("tbody.individual").nth(1)

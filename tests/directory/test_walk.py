@@ -8,6 +8,7 @@ from django.utils import timezone
 from directory.models import DirectoryEntry, Kind, Source, WalkCursor
 from directory.walk import walk_directory
 from portal.audit.models import Action, AuditRecord
+from sandbox.seed import build_seed
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +36,9 @@ def test_a_walk_honours_retry_after_and_finishes_with_every_call_audited(sandbox
     assert runs > 1  # five pages a run: the cursor carried it on
     cursor = WalkCursor.objects.get()
     assert cursor.last_full_walk_at is not None and (cursor.service_index, cursor.page) == (0, 1)
-    assert DirectoryEntry.objects.filter(kind=Kind.INDIVIDUAL, source=Source.WALK).count() == 60
+    assert DirectoryEntry.objects.filter(kind=Kind.INDIVIDUAL, source=Source.WALK).count() == len(
+        build_seed().individuals
+    )
     calls = sandbox.stats()["search"]["requests"]
     audited = AuditRecord.objects.filter(action=Action.SEARCH)
     assert audited.count() == calls

@@ -7,6 +7,7 @@ covers the contract itself): a breach would answer 422 before anything else ran.
 from __future__ import annotations
 
 import json
+import random
 import re
 import time
 import urllib.error
@@ -14,6 +15,14 @@ import uuid
 
 import pytest
 
+from sandbox.seed import (
+    INDIVIDUAL_COUNT,
+    SEED,
+    build_individuals,
+    build_lookup_accounts,
+    build_seed,
+)
+from sandbox.seed_contacts import ANCHOR_CONTACTS, build_anchor_contacts
 from sandbox.testing import SandboxProcess
 from tests.sandbox.conftest import (
     ACCOUNT_PATH,
@@ -559,6 +568,70 @@ def test_search_rejects_bad_paging(sandbox: SandboxProcess) -> None:
         reply = search(sandbox, **body)
         assert reply.status == 422, body
         assert reply.violations() == [expected]
+
+
+def _wireless_accounts(sandbox: SandboxProcess) -> dict[str, dict]:
+    """Every account of every individual a WIRELESS search finds, by account id."""
+    found = search(sandbox, serviceType="WIRELESS", pageSize=100).json()
+    assert len(found["individuals"]) == found["totalCount"]
+    return {
+        account["id"]: {**account, "individual": person}
+        for person in found["individuals"]
+        for account in person["accounts"]
+    }
+
+
+def test_search_holds_a_lookup_anchors_business_account_under_its_lookup_id(
+    sandbox: SandboxProcess,
+) -> None:
+    matches = lookup(sandbox, "pecan", "Houston", "TX", "77002").json()
+    [growers] = [item for item in matches if item["accountName"] == "Texas Pecan Growers LLC"]
+
+    account = _wireless_accounts(sandbox)[growers["accountId"]]
+
+    assert (account["accountType"], account["serviceType"]) == ("Business", "WIRELESS")
+    assert account["individual"]["givenName"] == "ROSA"
+    phones = [subscriber["phoneNumber"] for subscriber in account["subscribers"]]
+    assert len(phones) == 3
+    assert all(re.fullmatch(r"\*{6}\d{4}", phone) for phone in phones)
+    assert [phone[-4:] for phone in phones] == ["0142", "2718", "0466"]
+
+
+def test_every_anchor_contact_is_shaped_like_the_others_and_as_its_table_says(
+    sandbox: SandboxProcess,
+) -> None:
+    lookup_ids = {item["accountName"]: item["accountId"] for item in build_seed().lookup_accounts}
+    accounts = _wireless_accounts(sandbox)
+    for contact in ANCHOR_CONTACTS:
+        account = accounts[lookup_ids[contact.anchor]]
+        person = account.pop("individual")
+        assert (person["givenName"], person["familyName"]) == (
+            contact.given_name,
+            contact.family_name,
+        )
+        assert person["status"] == "ACTIVE" and [account] == person["accounts"]
+        assert set(person) == INDIVIDUAL_KEYS and set(account) == SEARCH_ACCOUNT_KEYS
+        assert (account["accountSubType"], account["targetSOR"]) == ("Small Business", "TLG")
+        assert account["subscribersCount"] == str(len(contact.subscribers))
+        for subscriber, fixed in zip(account["subscribers"], contact.subscribers, strict=True):
+            assert set(subscriber) == SUBSCRIBER_KEYS
+            assert subscriber["id"] == fixed.id and subscriber["status"] == {"state": "ACTIVE"}
+            assert subscriber["phoneNumber"] == "******" + fixed.phone_number[-4:]
+            assert [product["name"] for product in subscriber["products"]] == list(fixed.products)
+            for product in subscriber["products"]:
+                assert set(product) == PRODUCT_KEYS
+                assert product["status"] == {"status": "ACTIVE"}
+
+
+def test_the_anchor_contacts_follow_the_generated_individuals_on_their_own_stream() -> None:
+    rng = random.Random(SEED)  # noqa: S311 - replays the sandbox seed
+    lookup_accounts = build_lookup_accounts(rng)
+    generated = build_individuals(rng)
+    seed = build_seed()
+    assert seed.lookup_accounts == lookup_accounts
+    assert seed.individuals == generated + build_anchor_contacts(lookup_accounts)
+    assert len(generated) == INDIVIDUAL_COUNT
+    assert len(seed.individuals) == INDIVIDUAL_COUNT + len(ANCHOR_CONTACTS)
 
 
 # -- Create customers (bulk) -----------------------------------------------------------------
