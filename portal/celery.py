@@ -1,6 +1,7 @@
 import os
 
 from celery import Celery
+from celery.signals import beat_init
 from kombu.transport import TRANSPORT_ALIASES
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
@@ -32,3 +33,10 @@ def schedule_periodic_tasks(sender: Celery, **kwargs) -> None:
     ]
     for seconds, task, name in every:
         sender.add_periodic_task(seconds, sender.signature(task), name=name)
+
+
+@beat_init.connect
+def walk_the_book_at_start(sender, **kwargs) -> None:
+    # Beat's first interval would leave a fresh portal's directory without the carrier's
+    # book for minutes; the walk's lease keeps an early run from doubling a scheduled one.
+    app.send_task("directory.walk")

@@ -225,6 +225,30 @@ def test_the_readmes_demo_users_can_log_in(run):
     assert "/login/" not in answer.url
 
 
+def test_a_fresh_portal_finds_the_demo_businesses_subscribers_masked(run):
+    """The demo provider's records are loaded and beat walks the carrier's book as it starts:
+    a rep finds Texas Pecan Growers and its subscribers within seconds, numbers masked."""
+    import requests
+
+    session = requests.Session()
+    session.trust_env = False
+    login = f"{run.web_url}/login/"
+    session.get(login, timeout=5)
+    credentials = {"username": "alice", "password": "demo-pass-2026"}
+    session.post(login, data={**credentials, "csrfmiddlewaretoken": session.cookies["csrftoken"]})
+    found = session.get(f"{run.web_url}/directory/search/", params={"q": "pecna"}, timeout=10)
+    link = re.search(r'href="(/directory/\d+/)"><strong>Texas Pecan Growers LLC<', found.text)
+    assert link, found.text
+
+    deadline = time.monotonic() + 60
+    while "ROSA MENDEZ" not in (page := session.get(run.web_url + link.group(1)).text):
+        assert time.monotonic() < deadline, page
+        time.sleep(1)
+    assert 'Start care order<span class="visually-hidden"> for the phone ending 0142' in page
+    assert "sku83499264306" in page  # the price book's SKU, offered as an item to remove
+    assert not any(number in page for number in ("7135550142", "7135552718", "8325550466"))
+
+
 def test_static_files_are_whitenoises_hashed_copies(run):
     _, _, page = get(f"{run.web_url}/login/")
     stylesheet = re.search(r'href="(/static/css/portal\.[0-9a-f]{12}\.css)"', page)
