@@ -55,6 +55,25 @@ def skus_of(accounts: list[dict]) -> dict[str, str]:
     return dict(ProductSku.objects.filter(name__in=names).values_list("name", "sku"))
 
 
+def subscriber_order_link(user, account_id: str, subscriber_id: str) -> str:
+    """The order link the customer page gives this subscriber (its line, or the ending its
+    number must have, and its products to remove); the account's alone when it is not in the
+    directory."""
+    for entry in carrying_account(account_id):
+        for account in entry.accounts:
+            if account.get("id") != account_id:
+                continue
+            known = {
+                (line.account_id, line.last4): line
+                for line in SubscriberLine.objects.filter(account_id=account_id)
+            }
+            linked = _with_order_links(account, known, skus_of([account]), user)
+            for sub in linked["subscribers"]:
+                if sub.get("id") == subscriber_id:
+                    return sub["order_url"]
+    return order_link(user, account_id, None)
+
+
 def customer_page(entry: DirectoryEntry, user) -> dict:
     """Accounts with subscribers, the lines known for them, and this user's visible orders."""
     account_ids = sorted(set(entry.account_id_list) | ({entry.account_id} - {""}))

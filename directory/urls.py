@@ -6,4 +6,5 @@ app_name = "directory"
 urlpatterns = [
     path("search/", views.directory_search, name="search"),
     path("<int:pk>/", views.customer_page, name="entry"),
+    path("start-order/", views.start_order, name="start_order"),
 ]

@@ -1,5 +1,5 @@
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
@@ -38,3 +38,13 @@ def customer_page(request: HttpRequest, pk: int) -> HttpResponse:
     """One customer of the directory: accounts, subscribers (masked), lines, orders, freshness."""
     entry = get_object_or_404(DirectoryEntry.objects.for_user(request.user), pk=pk)
     return render(request, "directory/entry.html", page.customer_page(entry, request.user))
+
+
+@require_GET
+@role_required(SALES_REP, MANAGER)
+def start_order(request: HttpRequest) -> HttpResponse:
+    """Start care order on a subscriber of a carrier answer (the Search page): the order form
+    as the customer page would open it, with the line, the ending or the items to remove."""
+    account_id = request.GET.get("account", "")[:64]
+    subscriber_id = request.GET.get("subscriber", "")[:64]
+    return redirect(page.subscriber_order_link(request.user, account_id, subscriber_id))

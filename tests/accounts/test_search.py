@@ -213,8 +213,10 @@ def test_it_expands_an_individual_with_accounts_subscribers_and_products(alice_c
         for subscriber in account["subscribers"]:
             assert f"Subscriber {subscriber['id']}" in text
             assert f"•••• {subscriber['phoneNumber'][-4:]}" in text
-            # "Start care order" opens the form with the account filled in.
-            assert f'href="/orders/new/?account={account["id"]}"' in html
+            # "Start care order" opens the form as the customer page would (the directory
+            # knows the line, or the ending the number must have).
+            start = f"/directory/start-order/?account={account['id']}&amp;subscriber="
+            assert f'href="{start}{subscriber["id"]}"' in html
             for product in subscriber["products"]:
                 assert html_lib.escape(product["name"]) in html
                 for characteristic in product["productCharacteristic"]:

@@ -95,3 +95,22 @@ def test_without_the_walk_the_page_still_offers_the_records_lines(alice_client, 
     assert "Other lines the portal knows" in html
     assert "from the solution provider&#x27;s records" in html
     assert sorted(order_links(html)) == ["0142", "0466", "2718"]
+
+
+def test_the_search_pages_start_care_order_opens_the_same_form(alice_client, sandbox, demo_records):
+    walk_directory(pages=200)
+    growers = DirectoryEntry.objects.get(name="Texas Pecan Growers LLC")
+    start = reverse("directory:start_order")
+
+    known = alice_client.get(start, {"account": growers.account_id, "subscriber": "SUB-20001"})
+    params = parse_qs(urlsplit(known.url).query)
+    assert known.status_code == 302 and params["account"] == [growers.account_id]
+    assert len(params["line"]) == 1 and params["remove"] == ["sku83499264306", "sku39459842996"]
+
+    rosa = DirectoryEntry.objects.get(name="ROSA MENDEZ")
+    other = next(e for e in DirectoryEntry.objects.filter(kind="individual").exclude(pk=rosa.pk))
+    account, sub = other.accounts[0], other.accounts[0]["subscribers"][0]
+    unknown = alice_client.get(start, {"account": account["id"], "subscriber": sub["id"]})
+    assert parse_qs(urlsplit(unknown.url).query)["ending"] == [sub["last4"]]
+    nowhere = alice_client.get(start, {"account": "no-such", "subscriber": "SUB-1"})
+    assert nowhere.url == reverse("orders:new") + "?account=no-such"
