@@ -62,8 +62,10 @@ def _upsert(rows: dict[str, dict], source: Source, at: datetime) -> dict[str, in
             updated.append(entry)
             if (entry.name, entry.city) != named:
                 renamed.append(entry)
-        entry.source = source
-        entry.last_seen_at = at
+        if source != Source.RECORDS or entry.source in ("", Source.RECORDS):
+            # The provider's records are no sighting at the carrier: they never hide one.
+            entry.source = source
+            entry.last_seen_at = at
     if created or updated:
         with transaction.atomic():
             DirectoryEntry.objects.bulk_create(created)

@@ -68,7 +68,7 @@ def test_a_business_page_lists_its_subscribers_with_lines_and_products_to_remove
     for params in links.values():
         assert params["account"] == [growers.account_id] and len(params["line"]) == 1
     assert links["0142"]["remove"] == ["sku83499264306", "sku39459842996"]
-    assert "Apple iPhone 15 128GB" in html and "offered as items to remove" in html
+    assert "Apple iPhone 15 128GB" in html and "Opens with 2 products to remove." in html
     assert not any(number in html for number in GROWERS_NUMBERS)
 
 
@@ -114,3 +114,17 @@ def test_the_search_pages_start_care_order_opens_the_same_form(alice_client, san
     assert parse_qs(urlsplit(unknown.url).query)["ending"] == [sub["last4"]]
     nowhere = alice_client.get(start, {"account": "no-such", "subscriber": "SUB-1"})
     assert nowhere.url == reverse("orders:new") + "?account=no-such"
+
+
+def test_records_never_hide_when_the_carrier_last_saw_a_customer(alice_client, pecan_seen):
+    growers = DirectoryEntry.objects.get(name="Texas Pecan Growers LLC")
+    seen_at = growers.last_seen_at
+    call_command("import_partner_records", lines=DEMO / "lines.csv")
+
+    growers.refresh_from_db()
+    assert (growers.source, growers.last_seen_at) == ("lookup", seen_at)
+    assert growers.ctn_last4 == "0142 2718 0466"  # what the records add is kept
+    other = DirectoryEntry.objects.get(name="Main Street Dental Group")  # no lookup found it
+    html = alice_client.get(reverse("directory:entry", args=[other.pk])).content.decode()
+    assert "From the solution provider's records, loaded" in html
+    assert "no answer of the carrier's has named it yet" in html
