@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from urllib.parse import urlencode
 
 from django.db.models import Max
@@ -18,7 +19,11 @@ LOOKUPS_SHOWN = 10
 
 
 def order_link(
-    user, account_id: str, line: SubscriberLine | None, last4: str = "", remove: list[str] = ()
+    user,
+    account_id: str,
+    line: SubscriberLine | None,
+    last4: str = "",
+    remove: Sequence[str] = (),
 ) -> str:
     """orders:new for this account, with a reference to the line's CTN (never the number), or
     the last 4 digits the typed number must end in when the portal does not know it, and the

@@ -56,7 +56,9 @@ def _upsert(rows: dict[str, dict], source: Source, at: datetime) -> dict[str, in
             _merge(entry, row)
         else:
             named = (entry.name, entry.city)
-            changed = _merge(entry, row)
+            # The provider's records fill in what the carrier never said; they correct nothing.
+            carrier_saw_it = entry.source != Source.RECORDS
+            changed = _merge(entry, row, blanks_only=source == Source.RECORDS and carrier_saw_it)
             if not changed and at - entry.last_seen_at < RESIGHTED_AFTER:
                 continue  # seen again moments ago, as it was: nothing to write
             updated.append(entry)
@@ -74,12 +76,13 @@ def _upsert(rows: dict[str, dict], source: Source, at: datetime) -> dict[str, in
     return {entry.carrier_key: entry.pk for entry in [*existing.values(), *created]}
 
 
-def _merge(entry: DirectoryEntry, row: dict) -> bool:
-    """Fill the entry from the row; whether anything it keeps changed."""
+def _merge(entry: DirectoryEntry, row: dict, *, blanks_only: bool = False) -> bool:
+    """Fill the entry from the row (only its empty fields, if so asked); whether anything it
+    keeps changed."""
     before = [getattr(entry, name) for name in MERGED_FIELDS]
     for name in MERGED_FIELDS:
         value = row.get(name)
-        if value:
+        if value and not (blanks_only and getattr(entry, name)):
             setattr(entry, name, value)
     entry.search_text = sightings.search_text(
         {name: getattr(entry, name) for name in MERGED_FIELDS}

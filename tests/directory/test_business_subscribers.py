@@ -116,13 +116,23 @@ def test_the_search_pages_start_care_order_opens_the_same_form(alice_client, san
     assert nowhere.url == reverse("orders:new") + "?account=no-such"
 
 
-def test_records_never_hide_when_the_carrier_last_saw_a_customer(alice_client, pecan_seen):
+def test_records_never_hide_when_the_carrier_last_saw_a_customer(
+    alice_client, pecan_seen, tmp_path
+):
     growers = DirectoryEntry.objects.get(name="Texas Pecan Growers LLC")
     seen_at = growers.last_seen_at
     call_command("import_partner_records", lines=DEMO / "lines.csv")
 
+    renamed = tmp_path / "renamed.csv"
+    renamed.write_text(
+        "account_id,account_name,city,ctn\n"
+        f"{growers.account_id},Pecan Growers (ours),Katy,7135550142\n"
+    )
+    call_command("import_partner_records", lines=renamed)
+
     growers.refresh_from_db()
     assert (growers.source, growers.last_seen_at) == ("lookup", seen_at)
+    assert (growers.name, growers.city) == ("Texas Pecan Growers LLC", "Houston")
     assert growers.ctn_last4 == "0142 2718 0466"  # what the records add is kept
     other = DirectoryEntry.objects.get(name="Main Street Dental Group")  # no lookup found it
     html = alice_client.get(reverse("directory:entry", args=[other.pk])).content.decode()
