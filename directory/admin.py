@@ -63,7 +63,7 @@ class SubscriberLineAdmin(admin.ModelAdmin):
     search_fields = ["=account_id", "=last4"]
     fields = ["account_id", "masked_number", "source", "learnt_from_order_id", "last_seen_at"]
     readonly_fields = fields
-    change_list_template = "admin/directory/lines_change_list.html"
+    change_list_template = "admin/directory/import_change_list.html"
 
     @admin.display(description="CTN")
     def masked_number(self, line: SubscriberLine) -> str:
@@ -91,7 +91,7 @@ class ProductSkuAdmin(admin.ModelAdmin):
 
     list_display = ["name", "sku"]
     search_fields = ["name", "=sku"]
-    change_list_template = "admin/directory/lines_change_list.html"
+    change_list_template = "admin/directory/import_change_list.html"
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.import_view)
