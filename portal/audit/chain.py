@@ -68,7 +68,10 @@ def verify_chain() -> Verdict:
     checkpoints = _authentic_checkpoints(verdict)
     retention = AuditCheckpoint.objects.order_by("-id").first()
     expected_prev = retention.last_hash if retention else GENESIS_HASH
-    expected_seq = None if retention else 1
+    # Where the kept chain starts: after what retention removed (unknown for a checkpoint
+    # written before it kept the last seq).
+    removed = (retention.last_seq if retention else 0) or 0
+    expected_seq = None if retention and retention.last_seq is None else removed + 1
     last = None
     sealed = AuditRecord.objects.filter(seq__isnull=False).order_by("seq")
     for row in sealed.values("id", "seq", "hash", *HASHED_FIELDS).iterator(chunk_size=CHUNK):
@@ -90,7 +93,7 @@ def verify_chain() -> Verdict:
                 Problem(row["id"], "it is not the record its checkpoint sealed")
             )
         expected_prev, expected_seq, last = row["hash"], row["seq"] + 1, row
-    _check_tail(verdict, checkpoints, last)
+    _check_tail(verdict, checkpoints, last["seq"] if last else removed)
     _check_unsealed(verdict, last["id"] if last else 0)
     return verdict
 
@@ -106,12 +109,11 @@ def _authentic_checkpoints(verdict: Verdict) -> dict[int, Checkpoint]:
     return found
 
 
-def _check_tail(verdict: Verdict, checkpoints: dict[int, Checkpoint], last: dict | None) -> None:
+def _check_tail(verdict: Verdict, checkpoints: dict[int, Checkpoint], have: int) -> None:
     """The newest checkpoint says how many records were sealed: fewer now is a deleted tail."""
     if not checkpoints:
         return
     newest = checkpoints[max(checkpoints)]
-    have = last["seq"] if last else 0
     if have < newest.seq:
         verdict.problems.append(
             Problem(
@@ -146,7 +148,7 @@ def export_and_remove(older_than: datetime, directory: Path) -> AuditCheckpoint 
         old = AuditRecord.objects.filter(created_at__lt=older_than, seq__isnull=False).order_by(
             "id"
         )
-        last = old.values("id", "hash").last()
+        last = old.values("id", "seq", "hash").last()
         if last is None:
             return None
         # Only a prefix of the chain may go: stop before the first record that stays.
@@ -154,7 +156,7 @@ def export_and_remove(older_than: datetime, directory: Path) -> AuditCheckpoint 
         kept = AuditRecord.objects.filter(stays).order_by("id").first()
         if kept is not None:
             old = old.filter(id__lt=kept.id)
-            last = old.values("id", "hash").last()
+            last = old.values("id", "seq", "hash").last()
             if last is None:
                 return None
         first_day = local_date(old.aggregate(first=Min("created_at"))["first"])
@@ -170,7 +172,11 @@ def export_and_remove(older_than: datetime, directory: Path) -> AuditCheckpoint 
         last_day = local_date(older_than)
         recount_days(first_day + timedelta(n) for n in range((last_day - first_day).days + 1))
         return AuditCheckpoint.objects.create(
-            last_id=last["id"], last_hash=last["hash"], exported_count=count, export_file=str(path)
+            last_id=last["id"],
+            last_hash=last["hash"],
+            last_seq=last["seq"],
+            exported_count=count,
+            export_file=str(path),
         )
 
 

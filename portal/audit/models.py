@@ -148,6 +148,8 @@ class AuditCheckpoint(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_id = models.BigIntegerField()
     last_hash = models.CharField(max_length=64)
+    # The last removed record's place in the chain: the next one's seq follows it.
+    last_seq = models.BigIntegerField(null=True, blank=True)
     exported_count = models.PositiveIntegerField()
     export_file = models.CharField(max_length=500)
 
@@ -204,6 +206,10 @@ class AuditSealMark(models.Model):
     last_id = models.BigIntegerField(default=0)
     head_hash = models.CharField(max_length=64, default=GENESIS_HASH)
     sealed_at = models.DateTimeField(null=True, blank=True)
+    # The sealer's last look (PostgreSQL): the newest record id it could see, and the write
+    # transactions then in flight, any of which may still commit a smaller id.
+    visible_upto = models.BigIntegerField(default=0)
+    waiting_for = models.JSONField(default=list)
 
     def __str__(self) -> str:
         return f"sealed to #{self.last_id} ({self.seq} records)"

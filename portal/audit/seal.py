@@ -9,6 +9,12 @@ so a deleted tail, a rewritten row or a record slipped in below the head is name
 
 Two sealers may run at once: the mark row is locked for the batch, and each record is sealed
 only while it has no seq.
+
+A record is sealed only once no smaller id can still appear. On SQLite that is always so (one
+writer at a time: a record commits before the next is inserted). On PostgreSQL a transaction
+may take an id and commit after a later one: the sealer goes only as far as the newest id it
+saw at its last look, once every write transaction in flight then has ended (`_horizon`), so a
+late commit is never left below the head, where it would read as an insertion.
 """
 
 from __future__ import annotations
@@ -76,13 +82,15 @@ def _seal_batch(settle_seconds: float | None, batch: int) -> int:
     settle = settings.AUDIT_SEAL_SETTLE_SECONDS if settle_seconds is None else settle_seconds
     with transaction.atomic():
         mark, _ = AuditSealMark.objects.select_for_update().get_or_create(pk=1)
-        rows = list(
-            AuditRecord.objects.filter(id__gt=mark.last_id, seq__isnull=True)
-            .order_by("id")
-            .values("id", *HASHED_FIELDS)[:batch]
-        )
+        pending = AuditRecord.objects.filter(id__gt=mark.last_id, seq__isnull=True)
+        horizon = _horizon(mark)
+        if horizon is not None:
+            pending = pending.filter(id__lte=horizon)
+        rows = list(pending.order_by("id").values("id", *HASHED_FIELDS)[:batch])
         rows = _settled_prefix(rows, timezone.now() - timedelta(seconds=settle))
         if not rows:
+            if horizon is not None:
+                mark.save(update_fields=["visible_upto", "waiting_for"])
             return 0
         seals, head = [], mark.head_hash
         for offset, row in enumerate(rows, start=1):
@@ -100,6 +108,30 @@ def _seal_batch(settle_seconds: float | None, batch: int) -> int:
         )
     _append_checkpoint(checkpoint.signed())
     return len(rows)
+
+
+def _horizon(mark: AuditSealMark) -> int | None:
+    """PostgreSQL: the highest id below which no record can still appear, and the mark's new
+    look (saved with it). None elsewhere: there, no smaller id commits after a larger one."""
+    if connection.vendor != "postgresql":
+        return None
+    table = connection.ops.quote_name(AuditRecord._meta.db_table)
+    newest_id = f"(SELECT max(id) FROM {table})"  # noqa: S608  # nosec B608 - the model's table
+    look = (
+        f"SELECT pg_current_snapshot()::text, pg_current_xact_id_if_assigned()::text, {newest_id}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(look)
+        snapshot, own, newest = cursor.fetchone()
+    in_flight = {int(xid) for xid in snapshot.split(":")[2].split(",") if xid} - {int(own or 0)}
+    if not in_flight:
+        horizon = newest or 0  # no write in flight: what is visible is all there is
+    elif in_flight.isdisjoint(mark.waiting_for):
+        horizon = mark.visible_upto  # the writers of the last look have all ended
+    else:
+        horizon = mark.last_id  # one of them is still open: no further than sealed
+    mark.visible_upto, mark.waiting_for = newest or 0, sorted(in_flight)
+    return horizon
 
 
 def _settled_prefix(rows: list[dict], cutoff: datetime) -> list[dict]:
