@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
-from django.db.models import Count, Q
+from django.db.models import F, OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
-from orders.models import CareOrder
+from orders.models import CareOrder, OrderEvent
 from portal.submissions.models import WAITING, Submission
 from portal.submissions.models import Status as SubmissionStatus
 from reports.week import of_people
@@ -66,17 +66,33 @@ def _orders_url(status: str) -> str:
 def needs_action(
     actor_ids: tuple[int, ...] | None, now: datetime | None = None
 ) -> list[ActionList]:
-    """The three lists for these people (None: everyone), in five queries."""
+    """The three lists for these people (None: everyone), in six queries."""
     now = now or timezone.now()
     orders = of_people(CareOrder.objects.order_by(), "created_by_id", actor_ids)
-    problem = Q(status__in=PROBLEMS, updated_at__gte=now - timedelta(days=PROBLEM_DAYS))
-    stale = Q(status=CareOrder.Status.DRAFT, updated_at__lt=now - timedelta(days=STALE_DRAFT_DAYS))
-    totals = orders.aggregate(problems=Count("pk", filter=problem), stale=Count("pk", filter=stale))
+    problems = _with_end(orders.filter(status__in=PROBLEMS)).filter(
+        ended__gte=now - timedelta(days=PROBLEM_DAYS)
+    )
+    stale = orders.filter(
+        status=CareOrder.Status.DRAFT, updated_at__lt=now - timedelta(days=STALE_DRAFT_DAYS)
+    )
     return [
-        _problem_orders(orders.filter(problem), totals["problems"]),
+        _problem_orders(problems, problems.count()),
         _waiting_writes(actor_ids),
-        _stale_drafts(orders.filter(stale), totals["stale"]),
+        _stale_drafts(stale, stale.count()),
     ]
+
+
+def _with_end(orders):
+    """Each order with `ended`: when its timeline last moved it into its present status. A
+    note that moves nothing (PINs erased: failed to failed) or a late push changes updated_at,
+    never this."""
+    moved_in = (
+        OrderEvent.objects.filter(order=OuterRef("pk"), to_status=OuterRef("status"))
+        .exclude(from_status=F("to_status"))
+        .order_by("-at")
+        .values("at")[:1]
+    )
+    return orders.annotate(ended=Subquery(moved_in))
 
 
 def _problem_orders(orders, total: int) -> ActionList:
@@ -86,9 +102,9 @@ def _problem_orders(orders, total: int) -> ActionList:
             url=reverse("orders:detail", args=[order.pk]),
             rep=_name(order.created_by),
             status=order.get_status_display(),
-            since=order.updated_at,
+            since=order.ended,
         )
-        for order in orders.select_related("created_by").order_by("-updated_at", "-pk")[:LIMIT]
+        for order in orders.select_related("created_by").order_by("-ended", "-pk")[:LIMIT]
     ]
     return ActionList(
         key="problems",

@@ -113,3 +113,22 @@ def test_nothing_to_do_says_so(client, carol):
 
     assert all(action.total == 0 and not action.items for action in lists.values())
     assert html.count('<p class="muted">Nothing.</p>') == 3
+
+
+def test_a_failure_is_dated_by_its_end_not_by_a_later_touch(client, alice, carol):
+    """Erasing an old failure's PINs (a note from failed to failed) or a late push touches the
+    order's row; it ended when its timeline says, and stays off the recent list."""
+    from orders.models import OrderEvent
+
+    old = order(alice, ago(days=30), Order.FAILED, ended=ago(days=20))
+    recent = order(alice, ago(days=3), Order.FAILED, ended=ago(days=2))
+    OrderEvent.objects.create(
+        order=old, from_status="failed", to_status="failed", source="ops", note="PINs erased"
+    )
+    CareOrder.objects.filter(pk__in=[old.pk, recent.pk]).update(updated_at=timezone.now())
+
+    actions, _ = lists_for(client, carol)
+
+    assert [item.title for item in actions["problems"].items] == [f"Care order #{recent.pk}"]
+    assert actions["problems"].total == 1
+    assert abs(actions["problems"].items[0].since - ago(days=2)) < timedelta(minutes=1)
