@@ -6,6 +6,7 @@ here), every phone number, IMEI and ICCID masked to its last four.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -58,9 +59,13 @@ def send_order_email(notification_id: int) -> bool:
     # Asked again at send time: the rep may have opted out since the order settled.
     if not user.email or not EmailPreference.of(user).order_outcomes:
         return False
+    # Claimed before it is sent: two deliveries of the task at once send it once.
+    unsent = Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True)
+    if not unsent.update(emailed_at=timezone.now()):
+        return False
     subject, text = order_email(notification)
-    mail.send_mail(subject, text, None, [user.email])
-    Notification.objects.filter(pk=notification.pk).update(emailed_at=timezone.now())
+    with _given_back_on_failure(Notification.objects.filter(pk=notification.pk), emailed_at=None):
+        mail.send_mail(subject, text, None, [user.email])
     return True
 
 
@@ -83,11 +88,26 @@ def send_weekly_digest(user_id: int, today: date | None = None) -> bool:
     if user is None or not user.email or not roles.is_manager(user):
         return False
     preference = EmailPreference.of(user)
-    if not preference.weekly_digest or preference.digest_sent_for == week_of(today):
+    week = week_of(today)
+    if not preference.weekly_digest or preference.digest_sent_for == week:
+        return False
+    # Claimed before it is sent: beat firing twice at once sends one digest.
+    mine = EmailPreference.objects.filter(pk=preference.pk)
+    if not mine.exclude(digest_sent_for=week).update(digest_sent_for=week):
         return False
     subject, text, html = render_digest(user, today=today)
     message = mail.EmailMultiAlternatives(subject, text, to=[user.email])
     message.attach_alternative(html, "text/html")
-    message.send()
-    EmailPreference.objects.filter(pk=preference.pk).update(digest_sent_for=week_of(today))
+    with _given_back_on_failure(mine, digest_sent_for=preference.digest_sent_for):
+        message.send()
     return True
+
+
+@contextmanager
+def _given_back_on_failure(claimed, **unclaimed):
+    """Undo a send's claim if the send fails, so its task's retry sends it."""
+    try:
+        yield
+    except BaseException:
+        claimed.update(**unclaimed)
+        raise

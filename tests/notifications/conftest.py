@@ -1,5 +1,6 @@
 """A real SMTP server (aiosmtpd) on a free loopback port, and the settings pointing at it."""
 
+import asyncio
 import os
 import socket
 import threading
@@ -54,8 +55,10 @@ class Mailbox:
     def __init__(self) -> None:
         self.received: list[Received] = []
         self._lock = threading.Lock()
+        self.delay = 0.0  # seconds the server takes over each message: senders overlap
 
     async def handle_DATA(self, server, session, envelope) -> str:
+        await asyncio.sleep(self.delay)
         with self._lock:
             self.received.append(
                 Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content))
@@ -65,6 +68,7 @@ class Mailbox:
     def clear(self) -> None:
         with self._lock:
             self.received.clear()
+        self.delay = 0.0
 
     def wait_for(self, count: int = 1, timeout: float = 30) -> list[Received]:
         wait_until(lambda: len(self.received) >= count, timeout, message=f"{count} email(s)")

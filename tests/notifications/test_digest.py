@@ -1,16 +1,20 @@
 """The managers' weekly digest: beat on Mondays, a worker, a real SMTP server."""
 
 import copy
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
 
 from notifications import emails, tasks
 from notifications.models import EmailPreference
 from portal.celery import app
 from reports.digest import render_digest
 from tests.conftest import _make_user, wait_until
+from tests.notifications.conftest import smtp_mailers
 
 CHICAGO = ZoneInfo("America/Chicago")
 MONDAY = date(2026, 11, 23)
@@ -57,6 +61,43 @@ def test_a_digest_goes_once_a_week(carol, mailbox):
 
     assert [m.rcpt_tos for m in mailbox.received] == [["carol@example.com"]] * 2
     assert EmailPreference.objects.get(user=carol).digest_sent_for == MONDAY + timedelta(days=7)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sends_at_once_send_one_digest(carol, mailbox):
+    """Beat firing twice, or a task delivered twice, at the same moment: one email."""
+    wants_digest(carol, "carol@example.com")
+    mailbox.delay = 0.5  # both sends would be in flight together
+
+    def send() -> bool:
+        try:
+            return emails.send_weekly_digest(carol.pk, today=MONDAY)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(2) as pool:
+        sent = sorted(pool.map(lambda _: send(), range(2)))
+
+    assert sent == [False, True]
+    assert len(mailbox.wait_for(1)) == 1
+    time.sleep(1)  # a second one would have arrived by now
+    assert len(mailbox.received) == 1
+
+
+def test_a_digest_that_could_not_be_sent_is_sent_by_the_retry(
+    carol, mailbox, settings, closed_port
+):
+    wants_digest(carol, "carol@example.com")
+    working = settings.MAILERS
+    settings.MAILERS = smtp_mailers(closed_port)
+
+    with pytest.raises(OSError):
+        emails.send_weekly_digest(carol.pk, today=MONDAY)
+    assert EmailPreference.objects.get(user=carol).digest_sent_for is None
+    settings.MAILERS = working
+
+    assert emails.send_weekly_digest(carol.pk, today=MONDAY) is True
+    assert len(mailbox.received) == 1
 
 
 def test_a_manager_who_opted_out_gets_no_digest(carol, mailbox):
