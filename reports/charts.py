@@ -131,26 +131,18 @@ def _day_label(day: date) -> str:
 
 def latency_chart(apis: list[ApiLatency], width: int = 440) -> Chart:
     """Two bars per API: p50 and p95 latency."""
-    left, right, top, row, bottom = 142, 84, 8, 48, 26
-    plot_w = width - left - right
-    height = top + row * max(len(apis), 1) + bottom
-    x_top, ticks = axis(max((api.p95 for api in apis), default=0))
-    chart = Chart(width, height)
-    for tick in ticks:
-        x = _svg_number(left + tick / x_top * plot_w)
-        chart.lines.append(Line(x, top, x, height - bottom))
-        chart.texts.append(Text(x, height - 8, f"{int(tick):,} ms", "middle"))
-    for index, api in enumerate(apis):
-        y = top + index * row
-        chart.texts.append(Text(left - 10, y + 27, api.label, "end", "label"))
-        for offset, name, value in ((6, "p50", api.p50), (24, "p95", api.p95)):
-            w = max(_svg_number(value / x_top * plot_w), 1)
-            title = f"{api.label}: {name} {value:,} ms over {api.calls:,} calls"
-            chart.rects.append(Rect(left, y + offset, w, 15, f"series-{name}", title))
-            chart.texts.append(
-                Text(_svg_number(left + w + 6), y + offset + 12, f"{name} {value:,} ms")
-            )
-    return chart
+    rows = [
+        (
+            api.label,
+            [
+                Bar(f"series-{name}", value, f"{api.label}: {name} {value:,} ms over "
+                    f"{api.calls:,} calls", f"{name} {value:,} ms")
+                for name, value in (("p50", api.p50), ("p95", api.p95))
+            ],
+        )
+        for api in apis
+    ]  # fmt: skip
+    return _paired_bars(rows, LATENCY_LAYOUT, width)
 
 
 def funnel_chart(steps: list[FunnelStep], width: int = 440) -> Chart:
@@ -194,24 +186,67 @@ class PairRow:
 
 def comparison_chart(rows: list[PairRow], width: int = 440) -> Chart:
     """Two bars per row: this week, and last week below it, on one shared scale."""
-    left, right, top, row, bottom = 150, 40, 8, 44, 26
-    plot_w = width - left - right
-    height = top + row * max(len(rows), 1) + bottom
-    x_top, ticks = axis(max((max(r.this, r.last) for r in rows), default=0))
+    pairs = [
+        (
+            item.label,
+            [
+                Bar(css, value, f"{item.label}, {name}: {value:,}", f"{value:,}")
+                for name, css, value in (
+                    ("this week", "series-this", item.this),
+                    ("last week", "series-last", item.last),
+                )
+            ],
+        )
+        for item in rows
+    ]
+    return _paired_bars(pairs, COMPARISON_LAYOUT, width)
+
+
+@dataclass(frozen=True)
+class Bar:
+    css: str
+    value: int
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class PairLayout:
+    """Where a paired-bar chart puts things: margins, each row's height and label line, the
+    two bars' offsets in it and their height, the tick labels' unit."""
+
+    left: int
+    right: int
+    row: int
+    label_y: int
+    offsets: tuple[int, int]
+    bar_height: int
+    unit: str = ""
+
+
+LATENCY_LAYOUT = PairLayout(142, 84, 48, 27, (6, 24), 15, " ms")
+COMPARISON_LAYOUT = PairLayout(150, 40, 44, 24, (4, 21), 14)
+TOP, BOTTOM = 8, 26
+
+
+def _paired_bars(rows: list[tuple[str, list[Bar]]], layout: PairLayout, width: int) -> Chart:
+    """A label and two bars a row, on one scale from 0 to the largest value, with its grid."""
+    plot_w = width - layout.left - layout.right
+    height = TOP + layout.row * max(len(rows), 1) + BOTTOM
+    x_top, ticks = axis(max((bar.value for _, bars in rows for bar in bars), default=0))
     chart = Chart(width, height)
     for tick in ticks:
-        x = _svg_number(left + tick / x_top * plot_w)
-        chart.lines.append(Line(x, top, x, height - bottom))
-        chart.texts.append(Text(x, height - 8, f"{int(tick):,}", "middle"))
-    for index, item in enumerate(rows):
-        y = top + index * row
-        chart.texts.append(Text(left - 10, y + 24, item.label, "end", "label"))
-        for offset, name, css, value in (
-            (4, "this week", "series-this", item.this),
-            (21, "last week", "series-last", item.last),
-        ):
-            w = max(_svg_number(value / x_top * plot_w), 1)
-            title = f"{item.label}, {name}: {value:,}"
-            chart.rects.append(Rect(left, y + offset, w, 14, css, title))
-            chart.texts.append(Text(_svg_number(left + w + 6), y + offset + 11, f"{value:,}"))
+        x = _svg_number(layout.left + tick / x_top * plot_w)
+        chart.lines.append(Line(x, TOP, x, height - BOTTOM))
+        chart.texts.append(Text(x, height - 8, f"{int(tick):,}{layout.unit}", "middle"))
+    for index, (label, bars) in enumerate(rows):
+        y = TOP + index * layout.row
+        chart.texts.append(Text(layout.left - 10, y + layout.label_y, label, "end", "label"))
+        for offset, bar in zip(layout.offsets, bars, strict=True):
+            w = max(_svg_number(bar.value / x_top * plot_w), 1)
+            chart.rects.append(
+                Rect(layout.left, y + offset, w, layout.bar_height, bar.css, bar.title)
+            )
+            text_y = y + offset + layout.bar_height - 3
+            chart.texts.append(Text(_svg_number(layout.left + w + 6), text_y, bar.text))
     return chart
