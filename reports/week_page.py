@@ -3,8 +3,8 @@
 One object for the page, its CSV tables and the weekly digest, so all three say the same.
 """
 
-from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 from django.contrib.auth.models import User
 from django.utils import timezone
@@ -18,14 +18,33 @@ from reports.scope import team_member_ids
 from reports.week import METRICS, Week, WeekNumbers, WeekScope, week_numbers
 
 
-@dataclass
 class WeekPage:
-    scope: WeekScope
-    numbers: WeekNumbers
-    funnel: list[FunnelStep]
-    actions: list[ActionList]
-    comparison_chart: Chart
-    funnel_chart: Chart
+    """Each part is worked out when it is first read: the page reads them all, a CSV table
+    only its own (the funnel's CSV runs no needs-action query, and so on)."""
+
+    def __init__(self, scope: WeekScope):
+        self.scope = scope
+
+    @cached_property
+    def numbers(self) -> WeekNumbers:
+        return week_numbers(self.scope)
+
+    @cached_property
+    def funnel(self) -> list[FunnelStep]:
+        return order_funnel(self.scope)
+
+    @cached_property
+    def actions(self) -> list[ActionList]:
+        return needs_action(self.scope.actor_ids)
+
+    @cached_property
+    def comparison_chart(self) -> Chart:
+        summary = self.numbers.summary()
+        return comparison_chart([PairRow(label, t.this, t.last) for _, label, t in summary])
+
+    @cached_property
+    def funnel_chart(self) -> Chart:
+        return funnel_chart(self.funnel)
 
     @property
     def week(self) -> Week:
@@ -51,17 +70,7 @@ class WeekPage:
 
 
 def build_week_page(scope: WeekScope) -> WeekPage:
-    numbers = week_numbers(scope)
-    steps = order_funnel(scope)
-    pairs = [PairRow(label, tally.this, tally.last) for _, label, tally in numbers.summary()]
-    return WeekPage(
-        scope=scope,
-        numbers=numbers,
-        funnel=steps,
-        actions=needs_action(scope.actor_ids),
-        comparison_chart=comparison_chart(pairs),
-        funnel_chart=funnel_chart(steps),
-    )
+    return WeekPage(scope)
 
 
 def own_team(user: User) -> Team | None:
