@@ -34,18 +34,28 @@ def care_order_body(n: int) -> dict:
     return order_body.care_order_body(bench_order(n))
 
 
+def bench_account(n: int):
+    """The account the portal queues, as the create form would have cleaned it."""
+    from portal.upstream.accounts import NewAccount
+
+    return NewAccount(
+        name=f"Bench Account {n}",
+        street="1 Main St",
+        city="Plano",
+        state="TX",
+        zip_code="75075",
+        country="US",
+        account_source_code="SRC001",
+        phone_number="7703316389",
+        attuid="bn0001",
+        channel=False,
+        complex_product=False,
+        number_of_employees=10,
+    )
+
+
 def account_body(n: int) -> dict:
-    return {
-        "country": "US",
-        "name": f"Bench Account {n}",
-        "street1": "1 Main St",
-        "city": "Plano",
-        "state": "TX",
-        "postCode": "75075",
-        "accountSourceCode": "SRC001",
-        "phoneNumber": "7703316389",
-        "attuid": "bn0001",
-        "channelInd": "N",
-        "complexProductInd": "N",
-        "numberOfEmployees": 10,
-    }
+    """The same account as the carrier receives it: built by the one upstream layer."""
+    from portal.upstream import accounts
+
+    return accounts.account_body(bench_account(n))
