@@ -104,8 +104,11 @@ def _wait_for(failure: errors.UpstreamError, cursor: WalkCursor) -> float:
     cursor.last_error = f"{type(failure).__name__}: {failure.detail}"[:300]
     if failure.retry_after is not None:
         return failure.retry_after
-    base = settings.DIRECTORY_WALK_BACKOFF_BASE_SECONDS
-    return min(settings.DIRECTORY_WALK_BACKOFF_CAP_SECONDS, base * 2 ** (cursor.errors_in_row - 1))
+    return errors.backoff_ceiling(
+        cursor.errors_in_row,
+        settings.DIRECTORY_WALK_BACKOFF_BASE_SECONDS,
+        settings.DIRECTORY_WALK_BACKOFF_CAP_SECONDS,
+    )
 
 
 def _advance(cursor: WalkCursor, page: SearchPage) -> bool:

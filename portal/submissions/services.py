@@ -209,9 +209,10 @@ def backoff_delay(attempts_made: int, retry_after: float | None = None) -> float
 
     Full jitter spreads a backlog's retries over the whole window, so a carrier coming back
     from an outage is not met by every write at once."""
-    ceiling = min(
+    ceiling = errors.backoff_ceiling(
+        attempts_made,
+        settings.SUBMISSION_BACKOFF_BASE_SECONDS,
         settings.SUBMISSION_BACKOFF_CAP_SECONDS,
-        settings.SUBMISSION_BACKOFF_BASE_SECONDS * 2 ** min(attempts_made - 1, 30),
     )
     delay = random.uniform(0, ceiling)  # noqa: S311 - jitter, not cryptography
     if retry_after is not None:

@@ -8,6 +8,12 @@ if TYPE_CHECKING:
     from portal.audit.models import AuditRecord
 
 
+def backoff_ceiling(attempts_made: int, base: float, cap: float) -> float:
+    """Capped exponential backoff after `attempts_made` failed calls: base, 2 base, 4 base…
+    up to cap (the exponent bounded, so days of failures never overflow a float)."""
+    return min(cap, base * 2 ** min(max(attempts_made, 1) - 1, 30))
+
+
 class UpstreamError(Exception):
     """A carrier call that did not give a usable answer."""
 

@@ -87,3 +87,17 @@ def test_each_page_is_kept_and_the_lease_renewed_while_the_run_goes_on(
     leases = [lease for _, lease in seen_in_the_database]
     assert pages == [1, 2, 3]  # a worker dying now would lose this page only
     assert leases[0] < leases[1] < leases[2]
+
+
+def test_days_of_errors_wait_the_cap_and_never_overflow(sandbox, small_pages, settings):
+    """A carrier down for days: thousands of failed calls in a row still wait the cap."""
+    settings.DIRECTORY_WALK_BACKOFF_CAP_SECONDS = 900
+    WalkCursor.objects.update_or_create(pk=1, defaults={"errors_in_row": 5000})
+    sandbox.set_faults({"search": {"sequence": ["500"]}})
+
+    walk_directory()
+
+    cursor = WalkCursor.objects.get()
+    assert cursor.errors_in_row == 5001
+    wait = (cursor.not_before - timezone.now()).total_seconds()
+    assert 800 < wait <= 900
