@@ -12,7 +12,7 @@ def send(submission):
     return bulk_api.create_customers(
         submission.payload,
         batch_key=submission.idempotency_key,
-        actor=submission.created_by,
+        actor=submission.created_by_id,
         attempt=submission.attempts,
         related=submission.bulk_batch,
     )

@@ -13,7 +13,7 @@ def send(submission):
     return accounts_api.create_customer_account(
         submission.payload,
         transaction_id=submission.idempotency_key,
-        actor=submission.created_by,
+        actor=submission.created_by_id,
         attempt=submission.attempts,
         related=customer,
         subject=f"override reason: {customer.override_reason}" if customer.override_reason else "",

@@ -1,7 +1,8 @@
 import uuid
 
 from django.conf import settings
-from django.db import models
+from django.db import connections, models
+from django.db.models import F
 from django.utils import timezone
 
 from orders.signals import announce_outcome
@@ -11,6 +12,28 @@ from portal.submissions.models import Submission
 
 class OrderQuerySet(OwnedQuerySet):
     """Orders a user may see (OwnedQuerySet.for_user)."""
+
+    def start_sending(self, submission_id: int) -> "CareOrder":
+        """The order of a claimed submission, moved from QUEUED to SUBMITTING, in the one
+        statement that also reads it (UPDATE ... RETURNING). Its event is owed: written with
+        the attempt's outcome, in that outcome's own insert (see `advance`)."""
+        ops = connections[self.db].ops
+        sql = _START_SENDING.format(table=ops.quote_name(self.model._meta.db_table))
+        now = timezone.now()
+        queued, submitting = CareOrder.Status.QUEUED.value, CareOrder.Status.SUBMITTING.value
+        when = ops.adapt_datetimefield_value(now)
+        [order] = self.raw(sql, [queued, submitting, queued, when, submission_id])
+        if order.updated_at == now:  # set only with the move: this attempt made it
+            order.owe_event(from_status=queued, at=now, source=OrderEvent.Source.PORTAL)
+        return order
+
+
+# The table's name is the model's own, quoted; every value is a parameter.
+_START_SENDING = (
+    "UPDATE {table} SET status = CASE WHEN status = %s THEN %s ELSE status END,"
+    " updated_at = CASE WHEN status = %s THEN %s ELSE updated_at END"
+    " WHERE submission_id = %s RETURNING *"
+)
 
 
 class CareOrder(models.Model):
@@ -71,6 +94,9 @@ class CareOrder(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     last_heard_at = models.DateTimeField(null=True, blank=True)
     problem = models.CharField(max_length=500, blank=True)
+    # Pushes held while it was being sent: read back by the 202's own update, so the check for
+    # them costs nothing when there are none.
+    held_pushes = models.PositiveSmallIntegerField(default=0)
 
     objects = OrderQuerySet.as_manager()
 
@@ -126,11 +152,34 @@ class CareOrder(models.Model):
             changed.append("encrypted_pins")
         if save:
             self.save(update_fields=changed)
-        OrderEvent.objects.create(
-            order=self, from_status=previous, to_status=status, source=source, note=note[:500]
-        )
+        self.owe_event(from_status=previous, source=source, note=note)
+        self.record_owed_events()
         announce_outcome(self.pk, str(status))  # the rep's notification, once this commits
         return True
+
+    def owe_event(self, *, from_status: str, source: str, note: str = "", at=None) -> None:
+        """The event of a move saved already, to be written with this copy's next events."""
+        event = OrderEvent(
+            order=self, from_status=from_status, to_status=self.status, source=source,
+            note=note[:500], at=at or timezone.now(),
+        )  # fmt: skip
+        self.__dict__.setdefault("_owed_events", []).append(event)
+
+    def record_owed_events(self) -> None:
+        """Write the events this copy owes, in one insert."""
+        if owed := self.__dict__.pop("_owed_events", []):
+            OrderEvent.objects.bulk_create(owed)
+
+    def record_missing_move(self, *, at) -> None:
+        """A worker that died after moving the order left the move's event unwritten: the
+        timeline's last move then names another status than the order's."""
+        moves = self.events.exclude(from_status=F("to_status"))
+        last = moves.order_by("at", "id").last()
+        if last is not None and last.to_status != self.status:
+            OrderEvent.objects.create(
+                order=self, from_status=last.to_status, to_status=self.status,
+                source=OrderEvent.Source.PORTAL, at=at,
+            )  # fmt: skip
 
     def erase_pins(self, *, by) -> None:
         """Ops erase the PINs kept for a re-queue; the timeline says so (never the PIN)."""

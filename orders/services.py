@@ -197,6 +197,9 @@ def receive_notification(body: bytes, signature: str, remote_addr: str | None):
             record.order = _order_pushed_about(push) or _order_being_sent(push)
             if record.order is not None and record.order.status == CareOrder.Status.SUBMITTING:
                 record.outcome, record.detail = Outcome.HELD, push.reason[:300]
+                # On the row locked above: the 202's update reads it back once this commits.
+                orders = CareOrder.objects.filter(pk=record.order.pk)
+                orders.update(held_pushes=F("held_pushes") + 1)
             else:
                 record.outcome = _apply_push(record.order, push)
             if record.outcome in (Outcome.APPLIED, Outcome.STALE, Outcome.HELD):
@@ -238,6 +241,8 @@ def apply_held_pushes(order: CareOrder) -> int:
         record.detail = "held until the 202 was recorded"
         record.save(update_fields=["outcome", "detail"])
         applied += 1
+    CareOrder.objects.filter(pk=order.pk).update(held_pushes=0)
+    order.held_pushes = 0
     return applied
 
 

@@ -1,6 +1,7 @@
 """Care orders as a kind of submission: how one is sent, what its outcome changes."""
 
 from django.core.exceptions import ValidationError
+from django.db.models import F
 
 from orders.models import CareOrder, OrderEvent
 from orders.services import CARE_ORDER, apply_held_pushes, body_with_pins
@@ -21,7 +22,7 @@ def send(submission):
         body_with_pins(order, submission.payload),
         conversation_id=str(order.conversation_id),
         message_id=submission.idempotency_key,
-        actor=submission.created_by,
+        actor=submission.created_by_id,
         attempt=submission.attempts,
         related=order,
     )
@@ -59,10 +60,20 @@ def requeue_answered(submission, answers: dict) -> None:
     order.reopen(note=f"Re-queued by ops with the same X-ATT-MessageId.{extra}")
 
 
+def claimed(submission) -> None:
+    """The order, read and marked "submitting" (a push held from now on) in one statement."""
+    submission.care_order = CareOrder.objects.start_sending(submission.pk)
+
+
 def progressed(submission) -> None:
-    order = submission.care_order
-    if submission.status == Status.IN_FLIGHT:
-        order.advance(CareOrder.Status.SUBMITTING, source=PORTAL)
+    # A retry: the "submitting" event this attempt owes goes now, not with a later outcome.
+    if submission.status == Status.RETRYING:
+        submission.care_order.record_owed_events()
+
+
+def lost(submission) -> None:
+    """Its worker died owing the "submitting" event: written as of the claim."""
+    submission.care_order.record_missing_move(at=submission.updated_at)
 
 
 def succeeded(submission, response) -> None:
@@ -73,8 +84,12 @@ def succeeded(submission, response) -> None:
     else:
         # As the page shows it: a 202 and no body. Its milestones name the conversation id.
         note = "The carrier gave no order id; its milestones are matched by this order's ids."
-    order.advance(CareOrder.Status.ACCEPTED, source=PORTAL, note=note, also=["carrier_order_id"])
-    apply_held_pushes(order)
+    # Read back by the same update (RETURNING), after any push that held the row's lock.
+    order.held_pushes = F("held_pushes")
+    also = ["carrier_order_id", "held_pushes"]
+    accepted = order.advance(CareOrder.Status.ACCEPTED, source=PORTAL, note=note, also=also)
+    if not accepted or order.held_pushes:  # not accepted now: the held pushes are looked up
+        apply_held_pushes(order)
 
 
 def rejected(submission, failure) -> None:
@@ -105,8 +120,9 @@ register(
         failed=failed,
         cancelled=cancelled,
         progressed=progressed,
+        claimed=claimed,
+        lost=lost,
         requeue_questions=requeue_questions,
         requeue_answered=requeue_answered,
-        related=("care_order",),
     ),
 )

@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import models
+from django.db import connections, models
 from django.utils import timezone
 
 from portal.querysets import OwnedQuerySet
@@ -22,6 +22,8 @@ TERMINAL = frozenset({Status.SUCCEEDED, Status.REJECTED, Status.FAILED, Status.C
 CLAIMABLE = (Status.QUEUED, Status.RETRYING)
 # Writes the carrier has not answered for good yet: due, waiting to retry, or being sent.
 WAITING = (*CLAIMABLE, Status.IN_FLIGHT)
+# As plain strings for raw SQL: a driver may adapt an enum by its name.
+IN_FLIGHT, CLAIMABLE_VALUES = Status.IN_FLIGHT.value, tuple(status.value for status in CLAIMABLE)
 
 
 def retry_deadline():
@@ -31,6 +33,25 @@ def retry_deadline():
 class SubmissionQuerySet(OwnedQuerySet):
     def due(self, now=None) -> "SubmissionQuerySet":
         return self.filter(status__in=CLAIMABLE, next_attempt_at__lte=now or timezone.now())
+
+    def take_for_attempt(self, pk: int, *, now, lease_until) -> "Submission | None":
+        """Row `pk`, taken for one attempt if it is due: one compare-and-set UPDATE that hands
+        back the row it took (RETURNING, SQLite >= 3.35 and PostgreSQL), so no second read.
+        None if it is not ours to take now."""
+        ops = connections[self.db].ops
+        sql = _TAKE_FOR_ATTEMPT.format(table=ops.quote_name(self.model._meta.db_table))
+        when = ops.adapt_datetimefield_value
+        params = [IN_FLIGHT, when(lease_until), when(now), pk, *CLAIMABLE_VALUES, when(now)]
+        taken = list(self.raw(sql, params))  # to its end: on SQLite its write ends only then
+        return taken[0] if taken else None
+
+
+# The table's name is the model's own, quoted; every value is a parameter.
+_TAKE_FOR_ATTEMPT = (
+    "UPDATE {table} SET status = %s, attempts = attempts + 1, lease_expires_at = %s,"
+    " updated_at = %s WHERE id = %s AND status IN (%s, %s) AND next_attempt_at <= %s"
+    " RETURNING *"
+)
 
 
 class Submission(models.Model):

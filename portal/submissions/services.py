@@ -14,12 +14,12 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from portal.audit.models import AuditRecord, Outcome
 from portal.observability.metrics import count_lost_attempt
-from portal.submissions.models import CLAIMABLE, Status, Submission
+from portal.submissions.models import Status, Submission
 from portal.upstream import errors
 from portal.upstream.http import Api, Response
 from portal.upstream.redaction import redact_data
@@ -49,14 +49,19 @@ class Handler:
     rejected: Callable[[Submission, errors.UpstreamError], None] = _nothing
     failed: Callable[[Submission, errors.UpstreamError | None], None] = _nothing
     cancelled: Callable[[Submission, bool], None] = _nothing  # (submission, by_ops)
-    # Called when an attempt starts and when it ends in a retry, to mirror progress.
+    # Called when an attempt ends in a retry and on a re-queue, to mirror progress.
     progressed: Callable[[Submission], None] = _nothing
+    # Called right after a claim, to load what the attempt reads (and mark the business object
+    # as being sent) in as few statements as it can; by default, the `related` relations.
+    claimed: Callable[[Submission], None] | None = None
+    # Called in the sweeper's transaction that takes back an attempt whose worker died.
+    lost: Callable[[Submission], None] = _nothing
     # What ops must answer before a re-queue ({key: question}), and applying their answers
     # ({key: answer}) in the re-queue's transaction: e.g. a PIN erased since the last attempt.
     requeue_questions: Callable[[Submission], dict[str, str]] = _no_questions
     requeue_answered: Callable[[Submission, dict], None] = _nothing
-    # The submission's relations its send and callbacks read (e.g. "care_order"): loaded with
-    # the claimed row in one query rather than one query each.
+    # The submission's relations its send and callbacks read (e.g. "bulk_batch" and
+    # "bulk_batch__bulk_import"): loaded after the claim, one query for each first name.
     related: tuple[str, ...] = ()
 
 
@@ -71,10 +76,19 @@ def handler_for(kind: str) -> Handler:
     return _handlers[kind]
 
 
-def _claimed_relations() -> list[str]:
-    """Every registered kind's relations: a claim does not know its row's kind before reading it,
-    and a relation another kind's row lacks is only an empty outer join."""
-    return ["created_by", *sorted({name for h in _handlers.values() for name in h.related})]
+def _load_related(submission: Submission) -> None:
+    """The kind's `related` relations of a claimed row: each first name (a reverse one-to-one)
+    with the names under it, in one query."""
+    under: dict[str, list[str]] = {}
+    for name in handler_for(submission.kind).related:
+        first, _, rest = name.partition("__")
+        under.setdefault(first, []).extend([rest] if rest else [])
+    for first, rest in under.items():
+        relation = Submission._meta.get_field(first)
+        related = relation.related_model.objects.all()
+        if rest:
+            related = related.select_related(*rest)
+        setattr(submission, first, related.get(**{relation.field.name: submission}))
 
 
 def create_submission(
@@ -101,17 +115,14 @@ def enqueue(submission_id: int, countdown: float | None = None) -> None:
 def claim(submission_id: int) -> Submission | None:
     """Take the row for one attempt, atomically; None if it is not ours to take now."""
     now = timezone.now()
-    taken = Submission.objects.filter(
-        pk=submission_id, status__in=CLAIMABLE, next_attempt_at__lte=now
-    ).update(
-        status=Status.IN_FLIGHT,
-        attempts=F("attempts") + 1,
-        lease_expires_at=now + timedelta(seconds=settings.SUBMISSION_LEASE_SECONDS),
-        updated_at=now,
+    submission = Submission.objects.take_for_attempt(
+        submission_id,
+        now=now,
+        lease_until=now + timedelta(seconds=settings.SUBMISSION_LEASE_SECONDS),
     )
-    if not taken:
-        return None
-    return Submission.objects.select_related(*_claimed_relations()).get(pk=submission_id)
+    if submission is not None:
+        (handler_for(submission.kind).claimed or _load_related)(submission)
+    return submission
 
 
 def make_attempt(submission_id: int) -> str | None:
@@ -120,7 +131,6 @@ def make_attempt(submission_id: int) -> str | None:
     if submission is None:
         return None
     handler = handler_for(submission.kind)
-    handler.progressed(submission)
     try:
         response = handler.send(submission)
     except errors.UpstreamError as failure:
@@ -188,17 +198,17 @@ def _after_failure(submission: Submission, handler: Handler, failure: errors.Ups
         )
         return Status.FAILED
     with transaction.atomic():
-        moved = _still_ours(submission).update(
-            status=Status.RETRYING,
-            next_attempt_at=next_attempt_at,
-            lease_expires_at=None,
-            last_status=failure.status,
-            last_error=detail,
-            last_answer=_last_answer(failure),
-            updated_at=timezone.now(),
-        )
-        if moved:
-            submission.refresh_from_db()
+        fields = {
+            "status": Status.RETRYING,
+            "next_attempt_at": next_attempt_at,
+            "lease_expires_at": None,
+            "last_status": failure.status,
+            "last_error": detail,
+            "last_answer": _last_answer(failure),
+            "updated_at": timezone.now(),
+        }
+        if _still_ours(submission).update(**fields):
+            _set(submission, fields)
             handler.progressed(submission)
             transaction.on_commit(lambda: enqueue(submission.pk, countdown=delay))
     return Status.RETRYING
@@ -234,13 +244,17 @@ def _finish(submission: Submission, status: str, callback: Callable[[], None], *
             status=status, finished_at=now, lease_expires_at=None, updated_at=now, **fields
         )
         if moved:
-            # The row is as this update left it: set it here rather than read it again, which
-            # keeps the relations the claim loaded.
             fields.update(status=status, finished_at=now, lease_expires_at=None, updated_at=now)
-            for name, value in fields.items():
-                setattr(submission, name, value)
+            _set(submission, fields)
             callback()
     return bool(moved)
+
+
+def _set(submission: Submission, fields: dict) -> None:
+    """The row is as this attempt's update left it: set it here rather than read it again,
+    which keeps the relations the claim loaded (and what the attempt still owes them)."""
+    for name, value in fields.items():
+        setattr(submission, name, value)
 
 
 def sweep(now=None) -> dict[str, int]:
@@ -265,6 +279,7 @@ def sweep(now=None) -> dict[str, int]:
             )
             if moved:
                 _audit_lost_attempt(submission, "worker lost during the attempt")
+                handler_for(submission.kind).lost(submission)
         if moved:
             reclaimed.append(submission.pk)
             logger.warning("submission %s: lease expired, re-queued", submission.pk)

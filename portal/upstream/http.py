@@ -56,7 +56,7 @@ class Call:
     path: str
     headers: dict[str, str]
     body: Any = None
-    actor: Any = None
+    actor: Any = None  # a user, or a user's id
     idempotency_key: str = ""
     trace_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     attempt: int = 1
@@ -262,7 +262,7 @@ def _audit(call: Call, url, started, answer: Answer, outcome, error: str) -> Aud
     _observe(call, url, answer, outcome, duration_ms)
     related = call.related
     return AuditRecord.objects.create(
-        actor=call.actor if getattr(call.actor, "is_authenticated", False) else None,
+        actor_id=_actor_id(call.actor),
         action=call.action,
         api=call.api.name,
         method=call.method,
@@ -283,6 +283,13 @@ def _audit(call: Call, url, started, answer: Answer, outcome, error: str) -> Aud
         related_type=related._meta.label_lower if related is not None else "",
         related_id=str(related.pk) if related is not None else "",
     )
+
+
+def _actor_id(actor) -> int | None:
+    """Who asked: a request's user, or a worker's user id (a worker reads no user row)."""
+    if isinstance(actor, int):
+        return actor
+    return actor.pk if getattr(actor, "is_authenticated", False) else None
 
 
 def _json_or_none(text: str) -> Any:
