@@ -32,13 +32,12 @@ counts hold. The CPU and the ratios are missed: the portal is CPU-bound, not wai
   stateless, `make bench-scale`); the directory's note and the audit record handed to a
   batching writer off the request path; sessions and the user from a cache; a leaner hot path
   for this one read (urllib3 directly, a compiled fragment).
-- **Submissions.** A care order attempt takes the statements in its row (claim, read, the
-  order's "submitting" step and event, the audit record, the compare-and-set finish, the
-  order's "accepted" step and event, the held-push check) in a GIL-bound thread pool, while
-  the direct run only sends. What would fix it: a worker process per core; the "submitting"
-  step folded into the claim (the order's status read from its submission). The held-push
-  check stays: read after the finish has the order's row, it is what makes a push that raced
-  the 202 safe.
+- **Submissions.** A care order attempt takes the statements in its row (the claim, one
+  UPDATE ... RETURNING; the order read and marked "submitting" in another; the audit record;
+  the compare-and-set finish; the order's "accepted" step, whose update reads back whether a
+  push was held meanwhile; the "submitting" and "accepted" events in one insert) in a
+  GIL-bound thread pool, while the direct run only sends. What would fix it: a worker process
+  per core.
 - **Bulk import** memory is flat: rows are staged in the database, so peak RSS is the process's
   baseline for 10,000 and 100,000 rows alike.
 - **Reports.** The manager's week counts distinct orders, accounts and bulk batches from their
