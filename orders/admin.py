@@ -43,6 +43,7 @@ class CareOrderAdmin(admin.ModelAdmin):
         "submitted_at",
         "last_heard_at",
         "problem",
+        "held_pushes",
         "masked_ctns",
         "pins_kept",
     ]

@@ -73,7 +73,9 @@ def progressed(submission) -> None:
 
 def lost(submission) -> None:
     """Its worker died owing the "submitting" event: written as of the claim."""
-    submission.care_order.record_missing_move(at=submission.updated_at)
+    order = CareOrder.objects.filter(submission_id=submission.pk).first()
+    if order is not None:  # the sweeper must not stall on a row that lost its order
+        order.record_missing_move(at=submission.updated_at)
 
 
 def succeeded(submission, response) -> None:
