@@ -39,7 +39,10 @@ class SubmissionQuerySet(OwnedQuerySet):
         back the row it took (RETURNING, SQLite >= 3.35 and PostgreSQL), so no second read.
         None if it is not ours to take now."""
         ops = connections[self.db].ops
-        sql = _TAKE_FOR_ATTEMPT.format(table=ops.quote_name(self.model._meta.db_table))
+        sql = _TAKE_FOR_ATTEMPT.format(
+            table=ops.quote_name(self.model._meta.db_table),
+            claimable=", ".join(["%s"] * len(CLAIMABLE_VALUES)),
+        )
         when = ops.adapt_datetimefield_value
         params = [IN_FLIGHT, when(lease_until), when(now), pk, *CLAIMABLE_VALUES, when(now)]
         taken = list(self.raw(sql, params))  # to its end: on SQLite its write ends only then
@@ -49,7 +52,7 @@ class SubmissionQuerySet(OwnedQuerySet):
 # The table's name is the model's own, quoted; every value is a parameter.
 _TAKE_FOR_ATTEMPT = (
     "UPDATE {table} SET status = %s, attempts = attempts + 1, lease_expires_at = %s,"
-    " updated_at = %s WHERE id = %s AND status IN (%s, %s) AND next_attempt_at <= %s"
+    " updated_at = %s WHERE id = %s AND status IN ({claimable}) AND next_attempt_at <= %s"
     " RETURNING *"
 )
 
