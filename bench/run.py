@@ -16,7 +16,6 @@ import tempfile
 import time
 import urllib.request
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,8 +24,6 @@ sys.path.insert(0, str(ROOT))
 from bench.common import LABEL, log, percentile
 
 LATENCY_MS = int(os.environ.get("BENCH_LATENCY_MS", "50"))
-SUBMISSIONS = int(os.environ.get("BENCH_SUBMISSIONS", "300"))
-SUBMIT_CONCURRENCY = int(os.environ.get("BENCH_SUBMIT_CONCURRENCY", "16"))
 PORTAL_PORT = int(os.environ.get("BENCH_PORTAL_PORT", "8400"))
 BULK_ROWS = [int(n) for n in os.environ.get("BENCH_BULK_ROWS", "10000,100000").split(",")]
 AUDIT_RECORDS = int(os.environ.get("BENCH_AUDIT_RECORDS", "1000000"))
@@ -53,10 +50,10 @@ ENVIRONMENT = {
 os.environ.update(ENVIRONMENT)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
-from bench.bodies import account_body, bench_order, care_order_body
 from bench.directory_bench import bench_directory
 from bench.lookup_bench import bench_lookup
 from bench.reports_bench import bench_reports
+from bench.submissions_bench import SUBMIT_CONCURRENCY, bench_submissions
 from sandbox.testing import SandboxProcess
 
 # ---------------------------------------------------------------- processes
@@ -100,7 +97,17 @@ def start_portal(sandbox_url: str, port: int = PORTAL_PORT) -> subprocess.Popen:
     return process
 
 
-def start_worker(sandbox_url: str, name: str = "worker") -> subprocess.Popen:
+def start_workers(sandbox_url: str) -> list[subprocess.Popen]:
+    """A worker process per core, the submissions' concurrency shared out among them: one
+    process's threads share one GIL, and the attempt's own work is CPU."""
+    cores = os.cpu_count() or 1
+    threads = max(1, SUBMIT_CONCURRENCY // cores)
+    return [start_worker(sandbox_url, f"worker{n}", threads) for n in range(cores)]
+
+
+def start_worker(
+    sandbox_url: str, name: str = "worker", threads: int = SUBMIT_CONCURRENCY
+) -> subprocess.Popen:
     env = {**os.environ, **carrier_env(sandbox_url)}
     return subprocess.Popen(
         [
@@ -111,7 +118,7 @@ def start_worker(sandbox_url: str, name: str = "worker") -> subprocess.Popen:
             "--pool",
             "threads",
             "--concurrency",
-            str(SUBMIT_CONCURRENCY),
+            str(threads),
             "--loglevel",
             "WARNING",
             "--without-gossip",
@@ -153,149 +160,6 @@ def stop(process: subprocess.Popen | None) -> None:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
-
-
-# ---------------------------------------------------------------- submissions
-
-
-def bench_submissions(sandbox: SandboxProcess, user_id: int) -> dict:
-    import django
-
-    django.setup()
-    from django.contrib.auth.models import User
-
-    from accounts.models import Customer
-    from accounts.services import ACCOUNT_CREATE
-    from orders.models import CareOrder
-    from orders.services import submit_order
-    from portal.submissions.models import TERMINAL, Status, Submission
-    from portal.submissions.services import create_submission
-
-    user = User.objects.get(pk=user_id)
-    results = {}
-    for kind in ("care_order", "account_create"):
-        log(f"submissions: {SUBMISSIONS} x {kind} through the worker")
-        started = time.monotonic()
-        for n in range(SUBMISSIONS):
-            if kind == "care_order":
-                submit_order(user=user, order=None, request=bench_order(n), pins={}, draft_data={})
-            else:
-                from django.db import transaction
-
-                with transaction.atomic():
-                    submission = create_submission(
-                        ACCOUNT_CREATE,
-                        payload=account_body(n),
-                        idempotency_key=str(uuid.uuid4()),
-                        created_by=user,
-                    )
-                    Customer.objects.create(
-                        created_by=user,
-                        submission=submission,
-                        name=f"Bench {n}",
-                        street1="1 Main St",
-                        city="Plano",
-                        state_code="TX",
-                        post_code="75075",
-                    )
-        pending = Submission.objects.filter(kind=kind).exclude(status__in=TERMINAL)
-        deadline = time.monotonic() + 600
-        while pending.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        refused = Submission.objects.filter(kind=kind).exclude(status=Status.SUCCEEDED).first()
-        if refused is not None:  # a bench that measures refusals measures nothing
-            raise RuntimeError(f"{kind} {refused.status}: {refused.last_error}")
-        elapsed = time.monotonic() - started
-        done = Submission.objects.filter(kind=kind, status=Status.SUCCEEDED)
-        latencies = [
-            (s.finished_at - s.created_at).total_seconds() * 1000
-            for s in done.only("created_at", "finished_at")
-        ]
-        portal = {
-            "count": done.count(),
-            "per_second": done.count() / elapsed,
-            "p95_ms": percentile(latencies, 95),
-        }
-        log(f"submissions: {SUBMISSIONS} x {kind} straight to the sandbox")
-        direct = send_direct(sandbox, kind)
-        results[kind] = {
-            "portal": portal,
-            "direct": direct,
-            "ratio": portal["per_second"] / direct["per_second"],
-        }
-    assert CareOrder.objects.count() >= SUBMISSIONS
-    results["queries_per_attempt"] = queries_per_attempt(sandbox.url, user)
-    return results
-
-
-def queries_per_attempt(sandbox_url: str, user) -> int:
-    """One accepted care order attempt made in this process, its statements counted
-    (transaction control aside)."""
-    from unittest import mock
-
-    from django.conf import settings
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from orders.services import submit_order
-    from portal.submissions import services
-    from portal.submissions.models import Status
-
-    settings.CARRIER_ORDERS_URL = sandbox_url
-    # Its doorbell never rung: the running worker cannot take it first.
-    with mock.patch.object(services, "enqueue"):
-        order = submit_order(user=user, order=None, request=bench_order(0), pins={}, draft_data={})
-    with CaptureQueriesContext(connection) as queries:
-        assert services.make_attempt(order.submission_id) == Status.SUCCEEDED
-    control = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
-    return sum(not q["sql"].lstrip().upper().startswith(control) for q in queries.captured_queries)
-
-
-def send_direct(sandbox: SandboxProcess, kind: str) -> dict:
-    """The same N writes straight to the sandbox at the worker's concurrency."""
-    import http.client
-
-    host, port = sandbox.url.removeprefix("http://").split(":")
-
-    def one(n: int) -> float:
-        if kind == "care_order":
-            path, body = (
-                "/api/orderingMobility/v1/careOrder",
-                care_order_body(n),
-            )
-            headers = {
-                "X-ATT-ClientId": "sandbox-orders",
-                "X-ATT-ConversationId": str(uuid.uuid4()),
-                "X-ATT-MessageId": str(uuid.uuid4()),
-            }
-        else:
-            path, body = "/api/v1/customerAccount", account_body(n + 1_000_000)
-            headers = {
-                "client_id": "sandbox-client",
-                "client_secret": "sandbox-secret",
-                "x-trace-id": str(uuid.uuid4()),
-                "x-transaction-id": str(uuid.uuid4()),
-            }
-        started = time.monotonic()
-        connection = http.client.HTTPConnection(host, int(port), timeout=30)
-        connection.request(
-            "POST", path, json.dumps(body), {**headers, "Content-Type": "application/json"}
-        )
-        response = connection.getresponse()
-        response.read()
-        connection.close()
-        assert response.status in (200, 202), response.status
-        return (time.monotonic() - started) * 1000
-
-    started = time.monotonic()
-    with ThreadPoolExecutor(SUBMIT_CONCURRENCY) as pool:
-        latencies = list(pool.map(one, range(SUBMISSIONS)))
-    elapsed = time.monotonic() - started
-    return {
-        "count": SUBMISSIONS,
-        "per_second": SUBMISSIONS / elapsed,
-        "p95_ms": percentile(latencies, 95),
-    }
 
 
 # ---------------------------------------------------------------- pages
@@ -467,14 +331,14 @@ def main() -> None:
     sandbox = SandboxProcess(state_path=str(WORK / "sandbox.sqlite3")).start()
     sandbox.set_faults({"*": {"latency_ms": LATENCY_MS}})
     sandbox.set_config(milestone_delays=[3600, 3600])  # no pushes during the run
-    portal = worker = None
+    portal, workers = None, []
     try:
         portal = start_portal(sandbox.url)
         if "lookup" in SECTIONS:
             results["lookup"] = bench_lookup(
                 sandbox.url, f"http://127.0.0.1:{PORTAL_PORT}", portal.pid, session_key, WORK
             )
-        worker = start_worker(sandbox.url)
+        workers = start_workers(sandbox.url)
         if "submissions" in SECTIONS:
             results["submissions"] = bench_submissions(sandbox, user_id)
         from django.contrib.auth.models import User
@@ -490,7 +354,8 @@ def main() -> None:
         if "directory" in SECTIONS:
             results["directory"] = bench_directory(sandbox.url)
     finally:
-        stop(worker)
+        for worker in workers:
+            stop(worker)
         stop(portal)
         sandbox.stop()
     now = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
