@@ -57,10 +57,18 @@ def keep_numbers(
     by_ending: dict[tuple[str, str], set[str]] = defaultdict(set)
     for account, ctn in numbers:
         by_ending[(account, ctn[-4:])].add(ctn)
+    with transaction.atomic():
+        # The lines read are locked until the write: an order completing meanwhile waits.
+        return _keep(by_ending, source, order_id)
+
+
+def _keep(by_ending: dict[tuple[str, str], set[str]], source: str, order_id: int | None):
+    """keep_numbers' reads and writes, in its transaction."""
     known = {}
     accounts = sorted({account for account, _ in by_ending})
     for start in range(0, len(accounts), CHUNK):
-        for line in SubscriberLine.objects.filter(account_id__in=accounts[start : start + CHUNK]):
+        chunk = accounts[start : start + CHUNK]
+        for line in SubscriberLine.objects.select_for_update().filter(account_id__in=chunk):
             known[(line.account_id, line.last4)] = line
     refused, forgotten, kept = set(), [], []
     now = timezone.now()
@@ -82,12 +90,12 @@ def keep_numbers(
                 last_seen_at=now,
             )
         )
-    with transaction.atomic():
-        SubscriberLine.objects.filter(pk__in=forgotten).delete()
-        SubscriberLine.objects.bulk_create(
-            kept, update_conflicts=True, unique_fields=["account_id", "last4"],
-            update_fields=["encrypted_ctn", "source", "learnt_from_order_id", "last_seen_at"],
-        )  # fmt: skip
+    SubscriberLine.objects.filter(pk__in=forgotten).delete()
+    SubscriberLine.objects.bulk_create(
+        kept, update_conflicts=True, unique_fields=["account_id", "last4"],
+        update_fields=["encrypted_ctn", "source", "learnt_from_order_id", "last_seen_at"],
+        batch_size=CHUNK,
+    )  # fmt: skip
     return refused
 
 

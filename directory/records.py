@@ -95,7 +95,11 @@ def import_products(path: Path) -> Report:
             continue
         products.append(ProductSku(name=name, sku=next(iter(skus))))
     ProductSku.objects.bulk_create(
-        products, update_conflicts=True, unique_fields=["name"], update_fields=["sku"]
+        products,
+        update_conflicts=True,
+        unique_fields=["name"],
+        update_fields=["sku"],
+        batch_size=1000,
     )
     report.kept = len(products)
     report.problems.sort(key=lambda problem: problem.line)
@@ -180,9 +184,18 @@ def _rows(
         yield line, row
 
 
+_NUMBER = re.compile(r"\+?\d[\d\s().-]*\d")
+
+
 def _masked(text: str) -> str:
-    """A header cell as the page may show it: a file without a header has a number there."""
-    return re.sub(r"\d{5,}", lambda found: f"•••• {found.group()[-4:]}", text)
+    """A header cell as the page may show it: a file without a header has a phone number
+    there, written any way (713-555-0142, (713) 555-0142); only its last 4 digits show."""
+
+    def last4(found: re.Match) -> str:
+        digits = re.sub(r"\D", "", found.group())
+        return f"•••• {digits[-4:]}" if len(digits) >= 5 else found.group()
+
+    return _NUMBER.sub(last4, text)
 
 
 def _header(cells: list[str], columns: tuple[str, ...], required: tuple[str, ...]) -> list[str]:

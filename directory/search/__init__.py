@@ -39,10 +39,10 @@ def search(query: str, limit: int = 20) -> list[DirectoryEntry]:
 def carrying_account(account_id: str, limit: int = 5) -> list[DirectoryEntry]:
     """The entries that list this carrier account id: a business's lookup entry, and the
     contact Customer Search lists its account under. One indexed query, no typo check."""
-    words = words_of(account_id)
-    if len(words) != 1 or len(words[0]) < MIN_QUERY_LENGTH:
+    words = [word for word in words_of(account_id) if len(word) >= MIN_QUERY_LENGTH]
+    if not words:
         return []
-    found = _backend().search([vocabulary.Meaning(words[0], True, ())], limit)
+    found = _backend().search([vocabulary.Meaning(word, True, ()) for word in words], limit)
     return [entry for entry in found if account_id in {entry.account_id, *entry.account_id_list}]
 
 
