@@ -68,7 +68,9 @@ def claimed(submission) -> None:
 def progressed(submission) -> None:
     # A retry: the "submitting" event this attempt owes goes now, not with a later outcome.
     if submission.status == Status.RETRYING:
-        submission.care_order.record_owed_events()
+        order = getattr(submission, "care_order", None)  # None: preparing the attempt failed
+        if order is not None:
+            order.record_owed_events()
 
 
 def lost(submission) -> None:

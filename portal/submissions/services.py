@@ -120,8 +120,16 @@ def claim(submission_id: int) -> Submission | None:
         now=now,
         lease_until=now + timedelta(seconds=settings.SUBMISSION_LEASE_SECONDS),
     )
-    if submission is not None:
-        (handler_for(submission.kind).claimed or _load_related)(submission)
+    if submission is None:
+        return None
+    handler = handler_for(submission.kind)
+    try:
+        (handler.claimed or _load_related)(submission)
+    except Exception as exc:
+        # Nothing has left yet: the row waits for its next attempt rather than its lease.
+        logger.exception("submission %s: unexpected error preparing the attempt", submission.pk)
+        _after_failure(submission, handler, errors.TransientError(f"portal error: {exc!r}"[:200]))
+        return None
     return submission
 
 

@@ -141,3 +141,17 @@ def test_pins_erased_by_ops_during_the_call_stay_erased(alice, sandbox, monkeypa
 
     order.refresh_from_db()
     assert order.status == order.Status.ACCEPTED and order.encrypted_pins == {}
+
+
+def test_an_attempt_that_cannot_be_prepared_waits_for_its_next_try_not_its_lease(alice, sandbox):
+    """Preparing the attempt (reading and marking the order) fails before anything is sent:
+    the row goes back to wait for a retry at once, instead of staying in flight."""
+    order = submit(alice)
+    CareOrder.objects.filter(pk=order.pk).delete()  # what it would read is gone
+
+    assert submissions.make_attempt(order.submission_id) is None
+
+    submission = Submission.objects.get(pk=order.submission_id)
+    assert submission.status == Status.RETRYING and submission.lease_expires_at is None
+    assert "portal error" in submission.last_error
+    assert sandbox.stats()["care_order"]["requests"] == 0
