@@ -59,11 +59,11 @@ def send_order_email(notification_id: int) -> bool:
     # Asked again at send time: the rep may have opted out since the order settled.
     if not user.email or not EmailPreference.of(user).order_outcomes:
         return False
+    subject, text = order_email(notification)  # before the claim: a bad render loses nothing
     # Claimed before it is sent: two deliveries of the task at once send it once.
     unsent = Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True)
     if not unsent.update(emailed_at=timezone.now()):
         return False
-    subject, text = order_email(notification)
     with _given_back_on_failure(Notification.objects.filter(pk=notification.pk), emailed_at=None):
         mail.send_mail(subject, text, None, [user.email])
     return True
@@ -91,11 +91,11 @@ def send_weekly_digest(user_id: int, today: date | None = None) -> bool:
     week = week_of(today)
     if not preference.weekly_digest or preference.digest_sent_for == week:
         return False
+    subject, text, html = render_digest(user, today=today)  # before the claim, as above
     # Claimed before it is sent: beat firing twice at once sends one digest.
     mine = EmailPreference.objects.filter(pk=preference.pk)
     if not mine.exclude(digest_sent_for=week).update(digest_sent_for=week):
         return False
-    subject, text, html = render_digest(user, today=today)
     message = mail.EmailMultiAlternatives(subject, text, to=[user.email])
     message.attach_alternative(html, "text/html")
     with _given_back_on_failure(mine, digest_sent_for=preference.digest_sent_for):
@@ -105,7 +105,8 @@ def send_weekly_digest(user_id: int, today: date | None = None) -> bool:
 
 @contextmanager
 def _given_back_on_failure(claimed, **unclaimed):
-    """Undo a send's claim if the send fails, so its task's retry sends it."""
+    """Undo a send's claim if the send fails, so its task's retry sends it. A worker killed
+    between the claim and the send loses that one email: never sent twice, at most once."""
     try:
         yield
     except BaseException:
