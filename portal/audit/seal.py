@@ -13,8 +13,9 @@ only while it has no seq.
 A record is sealed only once no smaller id can still appear. On SQLite that is always so (one
 writer at a time: a record commits before the next is inserted). On PostgreSQL a transaction
 may take an id and commit after a later one: the sealer goes only as far as the newest id it
-saw at its last look, once every write transaction in flight then has ended (`_horizon`), so a
-late commit is never left below the head, where it would read as an insertion.
+saw at its last look, once every transaction then writing to the audit table has ended
+(`_horizon`), so a late commit is never left below the head, where it would read as an
+insertion.
 """
 
 from __future__ import annotations
@@ -61,9 +62,10 @@ class Checkpoint:
 
 def seal_pending(*, settle_seconds: float | None = None, batch: int = BATCH) -> int:
     """Seal every record that has settled; returns how many were sealed."""
-    sealed = 0
+    sealed, horizon = 0, None
     while True:
-        count = _seal_batch(settle_seconds, batch)
+        # One look a run: a safe horizon stays safe, and a backlog drains to it batch by batch.
+        count, horizon = _seal_batch(settle_seconds, batch, horizon)
         sealed += count
         if count < batch:
             return sealed
@@ -78,20 +80,23 @@ def last_seal() -> AuditSealMark | None:
     return AuditSealMark.objects.filter(pk=1).first()
 
 
-def _seal_batch(settle_seconds: float | None, batch: int) -> int:
+def _seal_batch(
+    settle_seconds: float | None, batch: int, known_horizon: int | None = None
+) -> tuple[int, int | None]:
+    """Seal the next batch; (how many, the horizon it went by, for the run's next batch)."""
     settle = settings.AUDIT_SEAL_SETTLE_SECONDS if settle_seconds is None else settle_seconds
     with transaction.atomic():
         mark, _ = AuditSealMark.objects.select_for_update().get_or_create(pk=1)
         pending = AuditRecord.objects.filter(id__gt=mark.last_id, seq__isnull=True)
-        horizon = _horizon(mark)
+        horizon = known_horizon if known_horizon is not None else _horizon(mark)
         if horizon is not None:
             pending = pending.filter(id__lte=horizon)
         rows = list(pending.order_by("id").values("id", *HASHED_FIELDS)[:batch])
         rows = _settled_prefix(rows, timezone.now() - timedelta(seconds=settle))
         if not rows:
-            if horizon is not None:
+            if horizon is not None and known_horizon is None:
                 mark.save(update_fields=["visible_upto", "waiting_for"])
-            return 0
+            return 0, horizon
         seals, head = [], mark.head_hash
         for offset, row in enumerate(rows, start=1):
             row["prev_hash"] = head
@@ -107,31 +112,42 @@ def _seal_batch(settle_seconds: float | None, batch: int) -> int:
             mark.seq, mark.last_id, head, mark.sealed_at.isoformat(timespec="microseconds")
         )
     _append_checkpoint(checkpoint.signed())
-    return len(rows)
+    return len(rows), horizon
 
 
 def _horizon(mark: AuditSealMark) -> int | None:
     """PostgreSQL: the highest id below which no record can still appear, and the mark's new
-    look (saved with it). None elsewhere: there, no smaller id commits after a larger one."""
+    look (saved with it). None elsewhere: there, no smaller id commits after a larger one.
+
+    The writers that may hold an id not yet visible are the transactions holding a ROW
+    EXCLUSIVE lock on the audit table: an insert takes it before it draws its id, and keeps
+    it to the commit. A look lists them (as virtual transaction ids, which every transaction
+    has) with the newest id visible; once all of a look's writers have ended, every id up to
+    that look's newest is visible or never will be."""
     if connection.vendor != "postgresql":
         return None
-    table = connection.ops.quote_name(AuditRecord._meta.db_table)
-    newest_id = f"(SELECT max(id) FROM {table})"  # noqa: S608  # nosec B608 - the model's table
-    look = (
-        f"SELECT pg_current_snapshot()::text, pg_current_xact_id_if_assigned()::text, {newest_id}"
-    )
     with connection.cursor() as cursor:
-        cursor.execute(look)
-        snapshot, own, newest = cursor.fetchone()
-    in_flight = {int(xid) for xid in snapshot.split(":")[2].split(",") if xid} - {int(own or 0)}
+        cursor.execute(_LOOK, [AuditRecord._meta.db_table])
+        writers, newest = cursor.fetchone()
+    in_flight = set(writers or ())
     if not in_flight:
-        horizon = newest or 0  # no write in flight: what is visible is all there is
+        horizon = newest or 0  # no writer in flight: what is visible is all there is
     elif in_flight.isdisjoint(mark.waiting_for):
         horizon = mark.visible_upto  # the writers of the last look have all ended
     else:
         horizon = mark.last_id  # one of them is still open: no further than sealed
     mark.visible_upto, mark.waiting_for = newest or 0, sorted(in_flight)
     return horizon
+
+
+_NEWEST = f'SELECT max(id) FROM "{AuditRecord._meta.db_table}"'  # noqa: S608  # nosec B608
+_WRITERS = (
+    "SELECT array_agg(DISTINCT virtualtransaction) FROM pg_locks"
+    " WHERE locktype = 'relation' AND relation = %s::regclass AND mode = 'RowExclusiveLock'"
+    " AND pid <> pg_backend_pid()"
+    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
+_LOOK = "SELECT (" + _WRITERS + "), (" + _NEWEST + ")"
 
 
 def _settled_prefix(rows: list[dict], cutoff: datetime) -> list[dict]:

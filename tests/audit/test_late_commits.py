@@ -38,11 +38,11 @@ class OpenWriter(threading.Thread):
 
 def test_a_late_commit_is_sealed_in_its_place(transactional_db):
     writer = OpenWriter()
-    writer.start()
-    assert writer.inserted.wait(10) and writer.error is None
     if connection.vendor != "postgresql":
         # SQLite has one writer at a time: no later record exists until this one commits,
         # which is why its sealer needs no horizon.
+        writer.start()
+        assert writer.inserted.wait(10) and writer.error is None
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA busy_timeout = 200")
         try:
@@ -54,7 +54,14 @@ def test_a_late_commit_is_sealed_in_its_place(transactional_db):
             writer.release.set()
             writer.join(10)
         return
-    later = make_records(1)[0]  # commits first, with the larger id
+    with transaction.atomic():
+        # This transaction's id is older than the writer's, and it commits first: the
+        # snapshot's list of transactions in progress would not name the writer then.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_current_xact_id()")
+        writer.start()
+        assert writer.inserted.wait(10) and writer.error is None
+        later = make_records(1)[0]  # commits first, with the larger id
 
     assert seal_pending(settle_seconds=0) == 0  # the open writer may hold a smaller id
     assert seal_pending(settle_seconds=0) == 0  # and still does
