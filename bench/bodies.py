@@ -3,6 +3,8 @@ the carrier's contract (tests/bench/test_bench_bodies.py)."""
 
 from __future__ import annotations
 
+import uuid
+
 
 def bench_order(n: int):
     """The order the portal queues: one update adding a feature to one line."""
@@ -59,3 +61,31 @@ def account_body(n: int) -> dict:
     from portal.upstream import accounts
 
     return accounts.account_body(bench_account(n))
+
+
+def queue_account(user, account) -> None:
+    """An account creation queued as the create form's service queues it: the customer and
+    its submission in one transaction, the body from the one upstream layer."""
+    from django.db import transaction
+
+    from accounts.models import Customer
+    from accounts.services import ACCOUNT_CREATE
+    from portal.submissions.services import create_submission
+    from portal.upstream.accounts import account_body as carrier_body
+
+    with transaction.atomic():
+        submission = create_submission(
+            ACCOUNT_CREATE,
+            payload=carrier_body(account),
+            idempotency_key=str(uuid.uuid4()),
+            created_by=user,
+        )
+        Customer.objects.create(
+            created_by=user,
+            submission=submission,
+            name=account.name,
+            street1=account.street,
+            city=account.city,
+            state_code=account.state,
+            post_code=account.zip_code,
+        )

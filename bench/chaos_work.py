@@ -8,7 +8,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,29 +20,15 @@ PIN = "86420"
 
 
 def create_accounts(user, count: int) -> None:
-    from django.db import transaction
-
-    from accounts.models import Customer
-    from accounts.services import ACCOUNT_CREATE
-    from portal.submissions.services import create_submission
-    from portal.upstream.accounts import NewAccount, account_body
+    from bench.bodies import queue_account
+    from portal.upstream.accounts import NewAccount
 
     for n in range(count):
         account = NewAccount(
             name=f"Chaos Account {n}", street=f"{n} Main St", city="Plano", state="TX",
             zip_code="75075", country="US", phone_number="7703316389", number_of_employees=5,
         )  # fmt: skip
-        with transaction.atomic():
-            submission = create_submission(
-                ACCOUNT_CREATE,
-                payload=account_body(account),
-                idempotency_key=str(uuid.uuid4()),
-                created_by=user,
-            )
-            Customer.objects.create(
-                created_by=user, submission=submission, name=account.name,
-                street1=account.street, city="Plano", state_code="TX", post_code="75075",
-            )  # fmt: skip
+        queue_account(user, account)
 
 
 def chaos_order(n: int, *, with_pin: bool):

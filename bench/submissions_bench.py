@@ -10,7 +10,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from bench.bodies import account_body, bench_order, care_order_body
+from bench.bodies import account_body, bench_account, bench_order, care_order_body, queue_account
 from bench.common import log, percentile
 from sandbox.testing import SandboxProcess
 
@@ -25,12 +25,9 @@ def bench_submissions(sandbox: SandboxProcess, user_id: int) -> dict:
     django.setup()
     from django.contrib.auth.models import User
 
-    from accounts.models import Customer
-    from accounts.services import ACCOUNT_CREATE
     from orders.models import CareOrder
     from orders.services import submit_order
     from portal.submissions.models import TERMINAL, Status, Submission
-    from portal.submissions.services import create_submission
 
     user = User.objects.get(pk=user_id)
     results = {}
@@ -41,24 +38,7 @@ def bench_submissions(sandbox: SandboxProcess, user_id: int) -> dict:
             if kind == "care_order":
                 submit_order(user=user, order=None, request=bench_order(n), pins={}, draft_data={})
             else:
-                from django.db import transaction
-
-                with transaction.atomic():
-                    submission = create_submission(
-                        ACCOUNT_CREATE,
-                        payload=account_body(n),
-                        idempotency_key=str(uuid.uuid4()),
-                        created_by=user,
-                    )
-                    Customer.objects.create(
-                        created_by=user,
-                        submission=submission,
-                        name=f"Bench {n}",
-                        street1="1 Main St",
-                        city="Plano",
-                        state_code="TX",
-                        post_code="75075",
-                    )
+                queue_account(user, bench_account(n))
         pending = Submission.objects.filter(kind=kind).exclude(status__in=TERMINAL)
         deadline = time.monotonic() + 600
         while pending.exists() and time.monotonic() < deadline:
