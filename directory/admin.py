@@ -54,8 +54,27 @@ class DirectoryEntryAdmin(admin.ModelAdmin):
         return False
 
 
+class ImportsCsv:
+    """A model admin with an "Import a CSV file" page at import/ (admin:<app>_<model>_import),
+    for those with the model's import permission: its `importer` over the uploaded file."""
+
+    change_list_template = "admin/directory/import_change_list.html"
+    import_title = ""
+    import_help = ""
+    importer: Callable[[Path], records.Report]
+
+    def get_urls(self):
+        opts = self.model._meta
+        view = self.admin_site.admin_view(self.import_view)
+        name = f"{opts.app_label}_{opts.model_name}_import"
+        return [path("import/", view, name=name), *super().get_urls()]
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        return _import_page(request, self, self.import_title, self.import_help, self.importer)
+
+
 @admin.register(SubscriberLine)
-class SubscriberLineAdmin(admin.ModelAdmin):
+class SubscriberLineAdmin(ImportsCsv, admin.ModelAdmin):
     """The lines the portal can fill a CTN from: added by importing records, never typed."""
 
     list_display = ["account_id", "masked_number", "source", "learnt_from_order_id", "last_seen_at"]
@@ -63,7 +82,9 @@ class SubscriberLineAdmin(admin.ModelAdmin):
     search_fields = ["=account_id", "=last4"]
     fields = ["account_id", "masked_number", "source", "learnt_from_order_id", "last_seen_at"]
     readonly_fields = fields
-    change_list_template = "admin/directory/import_change_list.html"
+    import_title = "Import the solution provider's lines"
+    import_help = LINES_HELP
+    importer = staticmethod(records.import_lines)
 
     @admin.display(description="CTN")
     def masked_number(self, line: SubscriberLine) -> str:
@@ -75,32 +96,16 @@ class SubscriberLineAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
-    def get_urls(self):
-        view = self.admin_site.admin_view(self.import_view)
-        return [path("import/", view, name="directory_subscriberline_import"), *super().get_urls()]
-
-    def import_view(self, request: HttpRequest) -> HttpResponse:
-        return _import_page(
-            request, self, "Import the solution provider's lines", LINES_HELP, records.import_lines
-        )
-
 
 @admin.register(ProductSku)
-class ProductSkuAdmin(admin.ModelAdmin):
+class ProductSkuAdmin(ImportsCsv, admin.ModelAdmin):
     """The price book: which SKU removes a product a subscriber has."""
 
     list_display = ["name", "sku"]
     search_fields = ["name", "=sku"]
-    change_list_template = "admin/directory/import_change_list.html"
-
-    def get_urls(self):
-        view = self.admin_site.admin_view(self.import_view)
-        return [path("import/", view, name="directory_productsku_import"), *super().get_urls()]
-
-    def import_view(self, request: HttpRequest) -> HttpResponse:
-        return _import_page(
-            request, self, "Import the price book", PRODUCTS_HELP, records.import_products
-        )
+    import_title = "Import the price book"
+    import_help = PRODUCTS_HELP
+    importer = staticmethod(records.import_products)
 
 
 def _import_page(

@@ -60,6 +60,12 @@ def skus_of(accounts: list[dict]) -> dict[str, str]:
     return dict(ProductSku.objects.filter(name__in=names).values_list("name", "sku"))
 
 
+def known_lines(account_ids: Sequence[str]) -> dict[tuple[str, str], SubscriberLine]:
+    """{(account id, last 4): line} for the lines the portal knows of these accounts."""
+    lines_of = SubscriberLine.objects.filter(account_id__in=account_ids)
+    return {(line.account_id, line.last4): line for line in lines_of}
+
+
 def subscriber_order_link(user, account_id: str, subscriber_id: str) -> str:
     """The order link the customer page gives this subscriber (its line, or the ending its
     number must have, and its products to remove); the account's alone when it is not in the
@@ -68,11 +74,7 @@ def subscriber_order_link(user, account_id: str, subscriber_id: str) -> str:
         for account in entry.accounts:
             if account.get("id") != account_id:
                 continue
-            known = {
-                (line.account_id, line.last4): line
-                for line in SubscriberLine.objects.filter(account_id=account_id)
-            }
-            linked = _with_order_links(account, known, skus_of([account]), user)
+            linked = _with_order_links(account, known_lines([account_id]), skus_of([account]), user)
             for sub in linked["subscribers"]:
                 if sub.get("id") == subscriber_id:
                     return sub["order_url"]
@@ -82,10 +84,7 @@ def subscriber_order_link(user, account_id: str, subscriber_id: str) -> str:
 def customer_page(entry: DirectoryEntry, user) -> dict:
     """Accounts with subscribers, the lines known for them, and this user's visible orders."""
     account_ids = sorted(set(entry.account_id_list) | ({entry.account_id} - {""}))
-    known = {
-        (line.account_id, line.last4): line
-        for line in SubscriberLine.objects.filter(account_id__in=account_ids)
-    }
+    known = known_lines(account_ids)
     seen = accounts_of(entry)
     skus = skus_of(seen)
     accounts = [_with_order_links(account, known, skus, user) for account in seen]
