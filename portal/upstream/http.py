@@ -103,6 +103,10 @@ def session_for(api: Api) -> requests.Session:
             session = _sessions.get(key)
             if session is None:
                 session = requests.Session()
+                # The environment's proxies and CA bundle read once, not again on every call.
+                session.trust_env = False
+                session.proxies = requests.utils.get_environ_proxies(api.url("/"))
+                session.verify = _ca_bundle()
                 adapter = HTTPAdapter(
                     pool_connections=2, pool_maxsize=settings.UPSTREAM_POOL_SIZE, max_retries=0
                 )
@@ -110,6 +114,10 @@ def session_for(api: Api) -> requests.Session:
                 session.mount("https://", adapter)
                 _sessions[key] = session
     return session
+
+
+def _ca_bundle() -> str | bool:
+    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
 
 
 def new_trace_id() -> str:
@@ -261,7 +269,7 @@ def _audit(call: Call, url, started, answer: Answer, outcome, error: str) -> Aud
     duration_ms = round((time.monotonic() - started) * 1000)
     _observe(call, url, answer, outcome, duration_ms)
     related = call.related
-    return AuditRecord.objects.create(
+    return AuditRecord.objects.append(
         actor_id=_actor_id(call.actor),
         action=call.action,
         api=call.api.name,
