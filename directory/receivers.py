@@ -5,16 +5,17 @@ from django.dispatch import receiver
 
 from accounts.signals import customers_seen
 from directory.lines import learn_from_order
-from directory.services import looked_up, saw_customers
+from directory.services import saw_customers, saw_lookup_matches
 from orders.models import CareOrder
 from orders.signals import order_outcome
 
 
 @receiver(customers_seen, dispatch_uid="directory.saw_customers")
 def record_customers_seen(sender, *, entries, source, at, by=None, **kwargs) -> None:
-    seen = saw_customers(entries, source=source, at=at)
     if source == "lookup" and getattr(by, "is_authenticated", False):
-        looked_up(seen.values(), by=by, at=at)
+        saw_lookup_matches(entries, by=by, at=at)
+    else:
+        saw_customers(entries, source=source, at=at)
 
 
 @receiver(order_outcome, dispatch_uid="directory.learn_lines")

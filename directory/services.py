@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,6 +23,47 @@ UPDATED_FIELDS = (*MERGED_FIELDS, "search_text", "source", "last_seen_at")
 # Seen again within this long, and unchanged, an entry is not rewritten: as-you-type lookups
 # repeat the same matches every few seconds, and "last seen" needs no finer grain.
 RESIGHTED_AFTER = timedelta(minutes=5)
+# How many (person, matches) pairs a process remembers having written (a few hundred bytes each).
+REMEMBERED_LOOKUPS = 4096
+
+
+class RecentLookups:
+    """What this process wrote for whose lookup, and when: a repeat of it within
+    RESIGHTED_AFTER would write nothing, so it need not even read."""
+
+    def __init__(self, size: int = REMEMBERED_LOOKUPS):
+        self.size = size
+        self._written: OrderedDict[Hashable, datetime] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def is_fresh(self, key: Hashable, at: datetime) -> bool:
+        with self._lock:
+            written = self._written.get(key)
+            return written is not None and at - written < RESIGHTED_AFTER
+
+    def remember(self, key: Hashable, at: datetime) -> None:
+        with self._lock:
+            self._written[key] = at
+            self._written.move_to_end(key)
+            while len(self._written) > self.size:
+                self._written.popitem(last=False)
+
+    def forget(self) -> None:
+        with self._lock:
+            self._written.clear()
+
+
+recent_lookups = RecentLookups()
+
+
+def saw_lookup_matches(matches: Iterable[Any], *, by, at: datetime) -> None:
+    """A person's lookup: its matches upserted and noted as looked up by them. No query when
+    this process wrote the same matches for them moments ago (as-you-type repeats itself)."""
+    key = (by.pk, tuple(matches))
+    if recent_lookups.is_fresh(key, at):
+        return
+    looked_up(saw_customers(key[1], source=Source.LOOKUP, at=at).values(), by=by, at=at)
+    recent_lookups.remember(key, at)
 
 
 def saw_customers(

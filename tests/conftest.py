@@ -365,3 +365,12 @@ def _cheap_password_hashing(settings):
     """Users are made in most tests: hashing their passwords the production way (PBKDF2, a
     million rounds) would take most of the suite's time. Login tests still check passwords."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _no_lookups_remembered_from_another_test():
+    """A test's database starts empty, so what this process wrote for an earlier test's
+    lookups (directory.services.recent_lookups) is no longer there."""
+    from directory.services import recent_lookups
+
+    recent_lookups.forget()
