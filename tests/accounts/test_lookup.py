@@ -273,3 +273,25 @@ def test_a_blank_street_is_left_out_not_sent_empty(alice_client, sandbox):
     sent = sandbox.requests("lookup")[-1]
     assert "street" not in sent["body"]["address"]
     assert sent["violations"] == []
+
+
+def test_a_match_that_changed_at_the_carrier_shows_its_change(alice_client, monkeypatch):
+    """Each match's rendered block is cached by all it shows (as-you-type repeats them): a
+    match the carrier now answers differently is never shown as it was."""
+    import dataclasses
+
+    from accounts import services
+    from portal.upstream.accounts import AccountMatch, LookupResult
+
+    fields = {field.name: "" for field in dataclasses.fields(AccountMatch)}
+    match = AccountMatch(**{**fields, "account_name": "Pecan Holdings", "account_id": "A-1"})
+    answers = iter([match, dataclasses.replace(match, alliance_status="ATT ONLY")])
+    monkeypatch.setattr(
+        services, "lookup_accounts", lambda *a, **k: LookupResult(matches=[next(answers)])
+    )
+
+    first = alice_client.get(URL, PECAN, headers={"HX-Request": "true"}).content.decode()
+    again = alice_client.get(URL, PECAN, headers={"HX-Request": "true"}).content.decode()
+
+    assert "Pecan Holdings" in first and "ATT ONLY:" not in first
+    assert "Pecan Holdings" in again and "ATT ONLY:" in again
