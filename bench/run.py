@@ -32,6 +32,8 @@ AUDIT_RECORDS = int(os.environ.get("BENCH_AUDIT_RECORDS", "1000000"))
 ALL_SECTIONS = ["lookup", "submissions", "pages", "bulk", "reports", "directory"]
 SECTIONS = os.environ.get("BENCH_SECTIONS", ",".join(ALL_SECTIONS)).split(",")
 WORK = Path(tempfile.mkdtemp(prefix=f"portal-bench-{LABEL}-"))
+# BENCH_PROFILE=1: single-threaded web workers, each request profiled (bench/profiled_wsgi.py).
+PROFILING = os.environ.get("BENCH_PROFILE", "cpu") != "cpu"
 
 # Production-like settings: no DEBUG, real secrets, plain HTTP on loopback.
 ENVIRONMENT = {
@@ -46,6 +48,7 @@ ENVIRONMENT = {
     "CARRIER_ORDERS_CLIENT_ID": "sandbox-orders",
     "CARRIER_NOTIFY_SECRET": "sandbox-notify-secret",
     "LOG_LEVEL": "WARNING",
+    "BENCH_PROFILE_DIR": str(WORK),
 }
 os.environ.update(ENVIRONMENT)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
@@ -72,15 +75,16 @@ def start_portal(sandbox_url: str, port: int = PORTAL_PORT) -> subprocess.Popen:
     process = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),
-            "portal.wsgi",
+            # BENCH_PROFILE=1: each request's CPU profiled in its thread (bench/profiled_wsgi.py).
+            "bench.profiled_wsgi" if os.environ.get("BENCH_PROFILE") else "portal.wsgi",
             "--bind",
             f"127.0.0.1:{port}",
             "--worker-class",
-            "gthread",
+            "sync" if PROFILING else "gthread",
             "--workers",
             os.environ.get("BENCH_GUNICORN_WORKERS", "3"),
-            "--threads",
-            os.environ.get("BENCH_GUNICORN_THREADS", "16"),
+            "--threads",  # more than 1 would make gunicorn's sync worker a gthread one
+            "1" if PROFILING else os.environ.get("BENCH_GUNICORN_THREADS", "16"),
             "--log-level",
             "warning",
         ],
@@ -312,7 +316,7 @@ def prepare_database() -> tuple[int, str]:
     )
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = "portal.cache.CachedUserBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
     return user.pk, session.session_key

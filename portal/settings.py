@@ -7,6 +7,7 @@ variable; `bin/run` (make run) sets the ones its processes need, DEBUG off.
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -89,7 +90,8 @@ MIDDLEWARE = [
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out username/IP before any password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, reading the logged-in user from the shared cache when there is one.
+    "portal.cache.CachedUserBackend",
 ]
 # Login throttling: 5 failures for a username from one address lock it for 15 minutes.
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
@@ -135,9 +137,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {
         "NAME": env.str("DATABASE_TEST_NAME", default=str(VAR_DIR / "test-portal.sqlite3"))
     }
-else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A connection kept per thread: opening one (and SQLite's PRAGMAs) cost a lookup more CPU
+# than its queries. The health check finds one the database dropped before a request uses it.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -228,6 +231,24 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# With Redis there, one cache every process shares (a Redis database of its own, or CACHE_URL):
+# sessions are read from it (and written through to the database), and so is the logged-in
+# user with its roles (dropped on any change, portal/cache.py). Without, each process's own
+# memory, which can hold neither: a logout or a role taken away would go unseen elsewhere.
+_redis = urlsplit(CELERY_BROKER_URL) if CELERY_BROKER_URL.startswith("redis") else None
+CACHE_URL = env.str("CACHE_URL", default=_redis._replace(path="/1").geturl() if _redis else "")
+SHARED_CACHE = CACHE_URL.startswith("redis")
+if SHARED_CACHE:
+    CACHES = {
+        "default": {
+            "BACKEND": "portal.cache.TolerantRedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "portal",
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
 WORKER_HEARTBEAT_SECONDS = env.int("WORKER_HEARTBEAT_SECONDS", default=15)
 # Bearer token that shows /health/'s details to monitoring; empty (the default) = ops only.
 HEALTH_TOKEN = env.str("HEALTH_TOKEN", default="")

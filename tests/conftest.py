@@ -9,6 +9,7 @@ import time
 import uuid
 from contextlib import nullcontext
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -17,6 +18,23 @@ from portal.models import Profile, Team
 from sandbox.testing import SandboxProcess
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _a_cache_of_each_workers_own() -> None:
+    """Under pytest-xdist each worker has a test database of its own, so a Redis database of
+    its own too: else one worker's cached users, and its clearing, would reach another's."""
+    from django.conf import settings
+    from django.test.signals import setting_changed
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if settings.SHARED_CACHE and worker.startswith("gw"):
+        location = urlsplit(settings.CACHES["default"]["LOCATION"])
+        url = location._replace(path=f"/{2 + int(worker[2:])}").geturl()
+        settings.CACHES["default"]["LOCATION"] = os.environ["CACHE_URL"] = url
+        setting_changed.send(None, setting="CACHES", value=settings.CACHES, enter=True)
+
+
+_a_cache_of_each_workers_own()
 # Planted in every run: tests prove this value never reaches a log, a page or the database.
 CANARY_CLIENT_SECRET = f"canary-secret-{uuid.uuid4().hex}"
 CARRIER_URL_SETTINGS = (
@@ -368,9 +386,12 @@ def _cheap_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
-def _no_lookups_remembered_from_another_test():
-    """A test's database starts empty, so what this process wrote for an earlier test's
-    lookups (directory.services.recent_lookups) is no longer there."""
+def _nothing_remembered_from_another_test():
+    """A test's database starts empty, so what was cached for an earlier test's rows (its
+    users, sessions, lookups: the cache, directory.services.recent_lookups) is gone too."""
+    from django.core.cache import cache
+
     from directory.services import recent_lookups
 
     recent_lookups.forget()
+    cache.clear()
