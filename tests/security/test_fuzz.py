@@ -4,6 +4,7 @@ never an unhandled exception or a 500, problems are told as messages, no work is
 import csv
 import html
 import io
+import json
 import uuid
 from contextlib import contextmanager
 
@@ -12,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.http import QueryDict
 from django.urls import reverse
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from accounts import bulk
@@ -300,6 +301,8 @@ JSON = st.recursive(
 )
 def test_a_draft_of_any_shape_opens(alice_client, alice, draft):
     """Drafts are JSON in the database: whatever one holds, the form opens again."""
+    # What a database can hold: PostgreSQL's jsonb refuses a NUL (the forms refuse one too).
+    assume("\\u0000" not in json.dumps(draft))
     with each_example_apart():
         order = CareOrder.objects.create(created_by=alice, draft_data=draft)
         response = alice_client.get(reverse("orders:edit", args=[order.pk]))
