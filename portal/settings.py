@@ -74,7 +74,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, with the logged-in user from the shared cache when there is one.
+    "portal.cache.CachedUserMiddleware",
     # Needs the login; refuses an oversized body before the CSRF check above parses it.
     "portal.middleware.RequestBodyLimitMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
@@ -90,8 +91,7 @@ MIDDLEWARE = [
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out username/IP before any password is checked.
     "axes.backends.AxesStandaloneBackend",
-    # Django's ModelBackend, reading the logged-in user from the shared cache when there is one.
-    "portal.cache.CachedUserBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 # Login throttling: 5 failures for a username from one address lock it for 15 minutes.
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
@@ -233,9 +233,10 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # With Redis there, one cache every process shares (a Redis database of its own, or CACHE_URL):
-# sessions are read from it (and written through to the database), and so is the logged-in
-# user with its roles (dropped on any change, portal/cache.py). Without, each process's own
-# memory, which can hold neither: a logout or a role taken away would go unseen elsewhere.
+# the logged-in user with its roles is read from it (dropped on any change, portal/cache.py).
+# Without, each process's own memory, which cannot: a role taken away would go unseen.
+# Short socket timeouts: a Redis gone quiet costs a request a quarter second, not its thread.
+LOCMEM_CACHE = "django.core.cache.backends.locmem.LocMemCache"
 _redis = urlsplit(CELERY_BROKER_URL) if CELERY_BROKER_URL.startswith("redis") else None
 CACHE_URL = env.str("CACHE_URL", default=_redis._replace(path="/1").geturl() if _redis else "")
 SHARED_CACHE = CACHE_URL.startswith("redis")
@@ -245,9 +246,13 @@ if SHARED_CACHE:
             "BACKEND": "portal.cache.TolerantRedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": "portal",
-        }
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
+        },
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Rendered lookup matches (templates/accounts/_match.html): this process's memory, so that a
+# deploy's new template is never served from the old one's cache.
+CACHES = globals().get("CACHES", {"default": {"BACKEND": LOCMEM_CACHE}})
+CACHES["fragments"] = {"BACKEND": LOCMEM_CACHE, "LOCATION": "fragments"}
 
 WORKER_HEARTBEAT_SECONDS = env.int("WORKER_HEARTBEAT_SECONDS", default=15)
 # Bearer token that shows /health/'s details to monitoring; empty (the default) = ops only.
