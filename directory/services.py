@@ -29,7 +29,10 @@ REMEMBERED_LOOKUPS = 4096
 
 class RecentLookups:
     """What this process wrote for whose lookup, and when: a repeat of it within
-    RESIGHTED_AFTER would write nothing, so it need not even read."""
+    RESIGHTED_AFTER would write nothing, so it need not even read. The time kept is this
+    process's last look, which may have found another's note: so a note or "last seen" can
+    lag by up to twice RESIGHTED_AFTER, and another source's rename of an entry waits as long
+    for a lookup to name it back."""
 
     def __init__(self, size: int = REMEMBERED_LOOKUPS):
         self.size = size
