@@ -18,20 +18,35 @@ lookups and writes alike; list-page query counts constant from 10 to 1,000 rows.
 counts hold. The CPU and the ratios are missed: the portal is CPU-bound, not waiting.
 
 - **Lookup.** "Portal CPU" is the user and system time of gunicorn and all its workers (from
-  /proc) over the run, divided by the lookups answered (bench/lookup_bench.py): about 12 ms
-  on PostgreSQL. In one process with Django's test client and the sandbox in its own process
-  (SQLite), a lookup costs 7.5 ms of CPU in 6 statements: session, user, roles, the audit
-  insert, and the directory's read and lookup note. By a cProfile of that run: the carrier call
-  through requests and urllib3 about a fifth, rendering the partial and its out-of-band field
-  errors about a fifth, the directory's bookkeeping a seventh (five statements until this run's
-  change, when the matches were seen moments before), the middleware, session and user the
-  rest. gunicorn's threads, psycopg and the metrics files add the difference. On 2 cores shared
-  with wrk, the sandbox and the database, that caps the portal near 100 lookups/s, where 20
-  connections at 50 ms allow 380/s.
-  What would fix it: more cores (the work is CPU, and it scales out: web processes are
-  stateless, `make bench-scale`); the directory's note and the audit record handed to a
-  batching writer off the request path; sessions and the user from a cache; a leaner hot path
-  for this one read (urllib3 directly, a compiled fragment).
+  /proc) over the run, divided by the lookups answered (bench/lookup_bench.py). It is noisy on
+  this shared 2-core machine: four runs on PostgreSQL gave 7.5 to 9.9 ms, on SQLite 9.6 to
+  11.0 ms (from 12 and 14 before this change). The lookup now makes 3 queries on PostgreSQL
+  (the connection's health check, the session, the audit insert) where it made 8, and 4 on
+  SQLite (session, user, roles, audit insert):
+  - a database connection is kept per thread on SQLite too: opening one and its PRAGMAs on
+    every request cost more than the queries;
+  - the audit insert is one statement built once, not compiled by the ORM on every call;
+  - the directory's bookkeeping is skipped for a person's repeat of a lookup this process
+    wrote moments ago (two queries; as-you-type repeats the same matches);
+  - each match's rendered block is cached in the process by everything it shows;
+  - with Redis, the logged-in user and its roles come from the shared cache (two queries);
+  - requests reads the environment's proxy and CA settings once, not on every call.
+  Where the rest goes: `BENCH_PROFILE=1 BENCH_LATENCY_MS=0 BENCH_SECTIONS=lookup
+  bin/with-services .venv/bin/python bench/run.py postgres` profiles each request inside
+  gunicorn (bench/profiled_wsgi.py; sync workers, so one request at a time). Of 2,150 lookups'
+  time, the carrier call through requests, urllib3 and http.client is 26% (about 10 points of
+  it waiting on the sandbox), reading the session 17% (with its round trip), the audit insert
+  15%, rendering the partial and its out-of-band field errors 15%, reading the user from Redis
+  8%, and middleware, the form and the role check the rest. `BENCH_PROFILE=cpu` times each
+  request's CPU in its own thread: 7.0 ms, so gunicorn's threads add 0.5 to 1 ms.
+  3 ms is missed because each of these is a millisecond or two of Django, requests or
+  psycopg doing what they must. What would reach it: this one read outside Django's request
+  path (its own check of the session, urllib3 directly, a compiled fragment, the audit record
+  handed to a batching writer): a second implementation of login and rendering, whose risk we
+  judged not worth it. The ratio at 20 connections follows from the CPU: on 2 cores shared
+  with wrk, the sandbox (about 2 ms of CPU per answer), PostgreSQL and Redis, 8 ms a lookup
+  caps the portal near 150 lookups/s, where 20 connections at 50 ms allow 380/s. It scales
+  out: web processes are stateless (`make bench-scale`), so cores buy throughput.
 - **Submissions.** A care order attempt takes 6 statements (the claim, one UPDATE ...
   RETURNING; the order read and marked "submitting" in another; the audit record; the
   compare-and-set finish; the order's "accepted" step, whose update reads back whether a push
@@ -41,7 +56,8 @@ counts hold. The CPU and the ratios are missed: the portal is CPU-bound, not wai
   polls. At 16 at once the ratio is missed: the run counts from the first submit, so the
   portal's own writes of 300 orders (form to durable row, in the bench process) share the 2
   cores with the workers, the sandbox and the database, where the direct run only sends.
-  What would fix it: more cores; the same batching writer as for lookups.
+  The leaner audit insert above serves the writes too; the ratios stayed within noise.
+  What would fix it: more cores; a batching writer for the audit records and events.
 - **Bulk import** memory is flat: rows are staged in the database, so peak RSS is the process's
   baseline for 10,000 and 100,000 rows alike.
 - **Reports.** The manager's week counts distinct orders, accounts and bulk batches from their

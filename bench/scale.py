@@ -165,6 +165,7 @@ class Tally:
         self.answered: list[tuple[float, str]] = []  # (when, form token) answered with the order
         self.unanswered: list[str] = []
         self.failed_requests = 0
+        self.failures: list[tuple[float, float, int]] = []  # (sent, answered, status; 0: none)
         self.busy_seconds = 0.0
         self.error = ""
 
@@ -191,9 +192,12 @@ class Writer(threading.Thread):
     def timed(self, method: str, path: str, body: str | None = None):
         started = time.monotonic()
         answer = call(self.port, method, path, self.cookie, body)
+        ended = time.monotonic()
         with self.tally.lock:
-            self.tally.busy_seconds += time.monotonic() - started
-            self.tally.failed_requests += answer[0] == 0 or answer[0] >= 500
+            self.tally.busy_seconds += ended - started
+            if answer[0] == 0 or answer[0] >= 500:
+                self.tally.failed_requests += 1
+                self.tally.failures.append((started, ended, answer[0]))
         return answer
 
     def open_form(self) -> tuple[str, str] | None:

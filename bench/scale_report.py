@@ -134,8 +134,21 @@ def write_rows(found: dict) -> list[list[str]]:
          f"{per_second(after, stopped_at, ended):.1f}/s after"],
         ["write requests failed (form GET or POST: no answer, or 5xx)", str(tally.failed_requests),
          "a failed POST is sent again with the same form token (up to "
-         f"{settings['post_attempts']} times); forms never answered: {len(tally.unanswered)}"],
+         f"{settings['post_attempts']} times); forms never answered: {len(tally.unanswered)}"
+         + _failure_times(tally.failures, started, stopped_at)],
     ]  # fmt: skip
+
+
+def _failure_times(failures: list, started: float, stopped_at: float) -> str:
+    """When each failed request was sent and answered, beside the stop: in flight or not."""
+    if not failures:
+        return ""
+    times = ", ".join(
+        f"sent {sent - started:.2f} s, answered {answered - started:.2f} s"
+        f" ({f'HTTP {status}' if status else 'no answer'})"
+        for sent, answered, status in failures[:5]
+    )
+    return f"; web1 stopped at {stopped_at - started:.2f} s; the failed: {times}"
 
 
 def carrier_rows(found: dict, sandbox) -> list[list[str]]:
