@@ -240,19 +240,19 @@ LOCMEM_CACHE = "django.core.cache.backends.locmem.LocMemCache"
 _redis = urlsplit(CELERY_BROKER_URL) if CELERY_BROKER_URL.startswith("redis") else None
 CACHE_URL = env.str("CACHE_URL", default=_redis._replace(path="/1").geturl() if _redis else "")
 SHARED_CACHE = CACHE_URL.startswith("redis")
-if SHARED_CACHE:
-    CACHES = {
-        "default": {
-            "BACKEND": "portal.cache.TolerantRedisCache",
-            "LOCATION": CACHE_URL,
-            "KEY_PREFIX": "portal",
-            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
-        },
+CACHES = {
+    "default": {
+        "BACKEND": "portal.cache.TolerantRedisCache",
+        "LOCATION": CACHE_URL,
+        "KEY_PREFIX": "portal",
+        "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
     }
-# Rendered lookup matches (templates/accounts/_match.html): this process's memory, so that a
-# deploy's new template is never served from the old one's cache.
-CACHES = globals().get("CACHES", {"default": {"BACKEND": LOCMEM_CACHE}})
-CACHES["fragments"] = {"BACKEND": LOCMEM_CACHE, "LOCATION": "fragments"}
+    if SHARED_CACHE
+    else {"BACKEND": LOCMEM_CACHE},
+    # Rendered lookup matches (templates/accounts/_match.html): this process's memory, so that
+    # a deploy's new template is never served from the old one's cache.
+    "fragments": {"BACKEND": LOCMEM_CACHE, "LOCATION": "fragments"},
+}
 
 WORKER_HEARTBEAT_SECONDS = env.int("WORKER_HEARTBEAT_SECONDS", default=15)
 # Bearer token that shows /health/'s details to monitoring; empty (the default) = ops only.
