@@ -18,9 +18,10 @@ lookups and writes alike; list-page query counts constant from 10 to 1,000 rows.
 counts hold. The CPU and the ratios are missed: the portal is CPU-bound, not waiting.
 
 - **Lookup.** "Portal CPU" is the user and system time of gunicorn and all its workers (from
-  /proc) over the run, divided by the lookups answered (bench/lookup_bench.py). It is noisy on
-  this shared 2-core machine: four runs on PostgreSQL gave 7.5 to 9.9 ms, on SQLite 9.6 to
-  11.0 ms (from 12 and 14 before this change). The lookup now makes 3 queries on PostgreSQL
+  /proc) over the run, divided by the lookups answered (bench/lookup_bench.py). This shared
+  2-core machine's speed drifts from run to run, so each row is the median of 3 pairs of runs,
+  with their range: 8.2 to 9.9 ms on PostgreSQL and 8.0 to 10.1 ms on SQLite, from about 12
+  and 14 before this change. The lookup now makes 3 queries on PostgreSQL
   (the connection's health check, the session, the audit insert) where it made 8, and 4 on
   SQLite (session, user, roles, audit insert):
   - a database connection is kept per thread on SQLite too: opening one and its PRAGMAs on
@@ -141,6 +142,17 @@ def rows_for(result: dict) -> list[list[str]]:
     return rows
 
 
+def _spread(run: dict) -> str:
+    """The median run's place among its repeats: the range of the ratio and of the CPU."""
+    if "ratio_range" not in run:
+        return ""
+    (low, high), (cpu_low, cpu_high) = run["ratio_range"], run["cpu_range"]
+    return (
+        f" (median of {run['runs']} runs: ratio {low:.2f} to {high:.2f}, "
+        f"CPU {cpu_low:.1f} to {cpu_high:.1f} ms)"
+    )
+
+
 def lookup_rows(name: str, lookup: dict) -> list[list[str]]:
     """Direct and through the portal at each number of connections, with the portal's CPU."""
     by_connections = lookup.get("connections") or {"20": lookup}
@@ -162,7 +174,8 @@ def lookup_rows(name: str, lookup: dict) -> list[list[str]]:
                 f"{portal['rps']:.0f} req/s",
                 f"p50 {portal['p50_ms']:.1f} / p95 {portal['p95_ms']:.1f} ms",
                 f"ratio {run['ratio']:.2f}, p95 +{run['p95_overhead_ms']:.0f} ms"
-                + (f"; portal CPU {cpu:.1f} ms per lookup" if cpu is not None else ""),
+                + (f"; portal CPU {cpu:.1f} ms per lookup" if cpu is not None else "")
+                + _spread(run),
             ],
         ]
     return rows
