@@ -22,8 +22,8 @@ counts hold. The CPU and the ratios are missed: the portal is CPU-bound, not wai
   2-core machine's speed drifts from run to run, so each row is the median of 3 pairs of runs,
   with their range: 8.2 to 9.9 ms on PostgreSQL and 8.0 to 10.1 ms on SQLite, from about 12
   and 14 before this change. The lookup now makes 3 queries on PostgreSQL
-  (the connection's health check, the session, the audit insert) where it made 8, and 4 on
-  SQLite (session, user, roles, audit insert):
+  (the connection's health check, the session, the audit insert) where it made 7, and 4 on
+  SQLite (session, user, roles, audit insert) where it made 6:
   - a database connection is kept per thread on SQLite too: opening one and its PRAGMAs on
     every request cost more than the queries;
   - the audit insert is one statement built once, not compiled by the ORM on every call;
