@@ -14,6 +14,8 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from portal.observability.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -390,31 +392,4 @@ UPSTREAM_READ_TIMEOUT = env.float("UPSTREAM_READ_TIMEOUT", default=10.0)
 UPSTREAM_LOOKUP_READ_TIMEOUT = env.float("UPSTREAM_LOOKUP_READ_TIMEOUT", default=8.0)
 UPSTREAM_POOL_SIZE = env.int("UPSTREAM_POOL_SIZE", default=32)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "json": {"()": "portal.observability.logs.JsonFormatter"},
-    },
-    # Stamps each line with the request id and task id (the json format writes them).
-    "filters": {"ids": {"()": "portal.observability.logs.RequestContextFilter"}},
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": LOG_FORMAT,
-            "filters": ["ids"],
-        },
-    },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        # urllib3 logs each connection; the upstream layer logs what matters, redacted.
-        "urllib3": {"level": "WARNING"},
-        # The filesystem transport has no host; kombu says so on every publish.
-        "kombu.connection": {"level": "ERROR"},
-        # django-axes logs every login at INFO; lockouts are WARNING and stay.
-        "axes": {"level": "WARNING"},
-        # A line per request: in the plain format gunicorn's access log already says it.
-        "portal.requests": {"level": "INFO" if LOG_FORMAT == "json" else "WARNING"},
-    },
-}
+LOGGING = logging_config(LOG_FORMAT, level=env.str("LOG_LEVEL", default="INFO"))

@@ -69,3 +69,35 @@ def log_request(method: str, view: str, status: int, duration_ms: int, user_id) 
             "user_id": user_id,
         },
     )
+
+
+def logging_config(log_format: str, *, level: str) -> dict:
+    """Django's LOGGING: every line through the console, in the plain or the JSON format."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+            "json": {"()": "portal.observability.logs.JsonFormatter"},
+        },
+        # Stamps each line with the request id and task id (the json format writes them).
+        "filters": {"ids": {"()": "portal.observability.logs.RequestContextFilter"}},
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": log_format,
+                "filters": ["ids"],
+            },
+        },
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {
+            # urllib3 logs each connection; the upstream layer logs what matters, redacted.
+            "urllib3": {"level": "WARNING"},
+            # The filesystem transport has no host; kombu says so on every publish.
+            "kombu.connection": {"level": "ERROR"},
+            # django-axes logs every login at INFO; lockouts are WARNING and stay.
+            "axes": {"level": "WARNING"},
+            # A line per request: in the plain format gunicorn's access log already says it.
+            "portal.requests": {"level": "INFO" if log_format == "json" else "WARNING"},
+        },
+    }
