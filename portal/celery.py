@@ -5,6 +5,10 @@ from celery.signals import beat_init
 from kombu.transport import TRANSPORT_ALIASES
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+# Celery's Django fixup runs Django's system checks as a worker or beat starts; on SQLite the
+# JSONField check opens an IMMEDIATE transaction, so a start waited on any write in progress.
+# `manage.py migrate` has run the checks before bin/run starts either.
+os.environ.setdefault("CELERY_SKIP_CHECKS", "1")
 # filesystem:// with messages written atomically (see portal/broker.py).
 TRANSPORT_ALIASES["filesystem"] = "portal.broker:Transport"
 
